@@ -1,0 +1,1 @@
+"""Entry points called by the shell steps (`python -m emotion2vec.bin.<name>`); thin."""
