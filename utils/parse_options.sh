@@ -25,14 +25,16 @@
 
 _po_script=${BASH_SOURCE[1]:-$0}
 
-# Names (and help lines) of the options declared in the caller's configuration block.
+# Names of the options declared in the caller's configuration block (plain assignments,
+# or `local`/`export`/`declare` ones).
+_po_decl='^[[:space:]]*((local|export|declare|typeset)([[:space:]]+-[a-zA-Z]+)*[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$'
 _po_names=()
 _po_block=false
 if [ -f "$_po_script" ] && grep -q '^[[:space:]]*# *Begin configuration section' "$_po_script"; then
   _po_block=true
   while IFS= read -r _po_line; do
-    if [[ $_po_line =~ ^[[:space:]]*([A-Za-z_][A-Za-z0-9_]*)= ]]; then
-      _po_names+=("${BASH_REMATCH[1]}")
+    if [[ $_po_line =~ $_po_decl ]]; then
+      _po_names+=("${BASH_REMATCH[4]}")
     fi
   done < <(sed -n '/^[[:space:]]*# *Begin configuration section/,/^[[:space:]]*# *End configuration section/p' "$_po_script")
 fi
@@ -82,9 +84,9 @@ _po_help() {
       case $line in
         *"Begin configuration section"*|*"End configuration section"*) continue ;;
       esac
-      if [[ $line =~ ^[[:space:]]*([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]]; then
-        n=${BASH_REMATCH[1]}
-        rest=${BASH_REMATCH[2]}
+      if [[ $line =~ $_po_decl ]]; then
+        n=${BASH_REMATCH[4]}
+        rest=${BASH_REMATCH[5]}
         [ "$n" = help_message ] && continue
         comment=""
         if [[ $rest == *[[:space:]]#* ]]; then
@@ -178,6 +180,6 @@ if [ "${_po_check_rest:-true}" = true ]; then
 fi
 
 unset -f _po_die _po_is_option _po_set _po_help
-unset _po_script _po_names _po_block _po_line _po_configs _po_i _po_j _po_a _po_n _po_v \
+unset _po_script _po_decl _po_names _po_block _po_line _po_configs _po_i _po_j _po_a _po_n _po_v \
   _po_cfg _po_lineno _po_check_rest _po_first
 true
