@@ -1,0 +1,212 @@
+"""Shared plumbing of the corpus preparation modules in local/.
+
+Each `local/prepare_<corpus>.py` reads one corpus in its real layout and calls `write_data_dir`,
+which writes a complete Kaldi data directory in one go (built beside the target, validated,
+then renamed into place: a crash never leaves a half-written data dir that a rerun would use).
+
+Naming rule shared by every corpus: an utterance id is `<speaker>-<original name>`, so the
+corpus's own name is always `utt[len(spk) + 1:]` (see `original_name`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # run as `python local/x.py` from egs/<corpus>/ without install
+    sys.path.insert(0, str(REPO))
+
+from emotion2vec.datadir import (  # noqa: E402
+    c_sort_key, read_classes, read_kv, utt2spk_to_spk2utt, write_kv)
+from emotion2vec.errors import DataDirError, E2VError  # noqa: E402
+from emotion2vec.fileio import atomic_write_text  # noqa: E402
+
+
+def original_name(utt: str, spk: str) -> str:
+    """The corpus's own name of an utterance (the id without its `<speaker>-` prefix)."""
+    prefix = spk + "-"
+    return utt[len(prefix):] if utt.startswith(prefix) else utt
+
+
+def warn(msg: str) -> None:
+    print(f"WARNING: {msg}", file=sys.stderr)
+
+
+def read_label_map(path: Optional[str]) -> Dict[str, str]:
+    """`<from> <to>` lines (e.g. `exc hap`); blank lines and `#` comments ignored."""
+    if not path:
+        return {}
+    p = Path(path)
+    if not p.is_file():
+        raise E2VError(f"{p}: no such label map file")
+    out: Dict[str, str] = {}
+    for lineno, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = line.split()
+        if len(parts) != 2:
+            raise E2VError(f"{p}:{lineno}: want '<from> <to>', got {line!r}")
+        if parts[0] in out:
+            raise E2VError(f"{p}:{lineno}: label '{parts[0]}' mapped twice")
+        out[parts[0]] = parts[1]
+    return out
+
+
+def check_counts(corpus: str, what: str, found: Mapping[str, int],
+                 published: Optional[Mapping[str, int]], strict: bool) -> List[str]:
+    """Print found vs published counts; a mismatch is a warning (an error when `strict`).
+
+    Returns the mismatch messages (empty when everything matches or nothing is published).
+    """
+    keys = sorted(set(found) | set(published or {}), key=c_sort_key)
+    print(f"{corpus}: {what}:")
+    mismatches = []
+    for k in keys:
+        f = found.get(k, 0)
+        if published is None:
+            print(f"  {k:<12} {f:>6}")
+            continue
+        p = published.get(k)
+        mark = "" if p == f else "   <-- differs"
+        print(f"  {k:<12} {f:>6}  (published {p if p is not None else '-'}){mark}")
+        if p != f:
+            mismatches.append(f"{corpus}: {what} '{k}': found {f}, published "
+                              f"{p if p is not None else 'none'}")
+    if published is not None:
+        ft, pt = sum(found.values()), sum(published.values())
+        print(f"  {'total':<12} {ft:>6}  (published {pt})")
+    for m in mismatches:
+        if strict:
+            raise E2VError(m + " (--strict)")
+        warn(m)
+    return mismatches
+
+
+def check_total(corpus: str, what: str, found: int, published: int, strict: bool) -> None:
+    print(f"{corpus}: {what}: {found} (published {published})")
+    if found != published:
+        msg = f"{corpus}: {what}: found {found}, published {published}"
+        if strict:
+            raise E2VError(msg + " (--strict)")
+        warn(msg)
+
+
+def validate(data_dir: Path, classes_file: Optional[Path]) -> None:
+    """Check a data dir with utils/validate_data_dir.sh when present, else a structural check."""
+    tool = REPO / "utils" / "validate_data_dir.sh"
+    if tool.is_file() and os.access(tool, os.X_OK):
+        cmd = [str(tool), "--no-feats"]
+        if classes_file is not None:
+            cmd += ["--classes", str(classes_file)]
+        r = subprocess.run(cmd + [str(data_dir)], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+        if r.returncode != 0:
+            raise DataDirError(f"{data_dir}: validate_data_dir.sh failed:\n{r.stdout.strip()}")
+        return
+    # Fallback until the shared validator exists: re-read every file strictly.
+    utt2spk = read_kv(data_dir / "utt2spk", ncols=1)
+    for name in ("utt2emo", "utt2gender", "utt2session", "utt2fold", "utt2avd", "segments"):
+        if (data_dir / name).is_file():
+            keys = set(read_kv(data_dir / name))
+            if name in ("utt2emo",) or name == "segments":
+                if keys != set(utt2spk):
+                    raise DataDirError(f"{data_dir}/{name}: keys differ from utt2spk")
+            elif not keys <= set(utt2spk):
+                raise DataDirError(f"{data_dir}/{name}: keys not in utt2spk")
+    read_kv(data_dir / "wav.scp")
+
+
+def write_data_dir(out_dir: str | Path, *, wav_scp: Mapping[str, str],
+                   utt2spk: Mapping[str, str], utt2emo: Optional[Mapping[str, str]],
+                   spk2gender: Mapping[str, str], classes: Sequence[str],
+                   segments: Optional[Mapping[str, str]] = None,
+                   extra: Optional[Mapping[str, Mapping[str, str]]] = None,
+                   cv: Optional[Mapping[str, Mapping[str, Iterable[str]]]] = None,
+                   info: Optional[str] = None) -> Path:
+    """Write a complete data dir atomically and validate it.
+
+    `extra`: more utterance-keyed files (utt2session, utt2fold, utt2avd ...).
+    `cv`: fold name -> {"train"|"valid"|"test": utterance ids} written as cv/<fold>/<part>.
+    utt2gender is derived from spk2gender; spk2utt from utt2spk.
+    """
+    out = Path(out_dir)
+    if not utt2spk:
+        raise E2VError(f"{out}: no utterances left to write (check the corpus folder and options)")
+    for utt, spk in utt2spk.items():
+        if not utt.startswith(spk + "-") and utt != spk:
+            raise E2VError(f"utterance '{utt}' does not start with its speaker id '{spk}-'")
+    tmp = out.parent / f".{out.name}.tmp{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    try:
+        write_kv(tmp / "wav.scp", wav_scp)
+        if segments is not None:
+            write_kv(tmp / "segments", segments)
+        write_kv(tmp / "utt2spk", utt2spk)
+        write_kv(tmp / "spk2utt", utt2spk_to_spk2utt(utt2spk))
+        if utt2emo is not None:
+            write_kv(tmp / "utt2emo", utt2emo)
+        missing = sorted({s for s in utt2spk.values() if s not in spk2gender})
+        if missing:
+            raise E2VError(f"no gender known for speaker(s) {', '.join(missing[:5])}")
+        write_kv(tmp / "spk2gender", {s: spk2gender[s] for s in set(utt2spk.values())})
+        write_kv(tmp / "utt2gender", {u: spk2gender[s] for u, s in utt2spk.items()})
+        for name, mapping in (extra or {}).items():
+            write_kv(tmp / name, mapping)
+        atomic_write_text(tmp / "emotions.txt", "".join(f"{c}\n" for c in classes))
+        for fold, parts in (cv or {}).items():
+            for part, utts in parts.items():
+                utts = sorted(set(utts), key=c_sort_key)
+                bad = [u for u in utts if u not in utt2spk]
+                if bad:
+                    raise E2VError(f"cv/{fold}/{part}: utterance '{bad[0]}' is not in the data dir")
+                atomic_write_text(tmp / "cv" / fold / part, "".join(f"{u}\n" for u in utts))
+        if info and cv:  # how the splits were made (seeds included)
+            atomic_write_text(tmp / "cv" / "README", info)
+        validate(tmp, tmp / "emotions.txt" if utt2emo is not None else None)
+        if out.exists():
+            shutil.rmtree(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return out
+
+
+def report_classes_and_speakers(corpus: str, utt2emo: Mapping[str, str],
+                                utt2spk: Mapping[str, str],
+                                published_classes: Optional[Mapping[str, int]],
+                                published_speakers: Optional[Mapping[str, int]],
+                                strict: bool) -> None:
+    check_counts(corpus, "utterances per class", Counter(utt2emo.values()),
+                 published_classes, strict)
+    check_counts(corpus, "utterances per speaker", Counter(utt2spk.values()),
+                 published_speakers, strict)
+
+
+def load_classes(path: str | Path) -> List[str]:
+    return read_classes(path)
+
+
+def base_parser(description: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description,
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--strict", action="store_true",
+                   help="counts that differ from the published ones are an error, not a warning")
+    return p
+
+
+def run(main, prog: str) -> None:
+    """Entry point: E2VError -> one line on stderr, exit 1 (as emotion2vec.bin does)."""
+    from emotion2vec.bin._cli import run_main
+    run_main(main, prog)

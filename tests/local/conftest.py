@@ -1,0 +1,87 @@
+"""Look-alike corpus trees in the real layouts (tiny audio), for the preparation tests."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+REPO = Path(__file__).resolve().parents[2]
+LOCAL = REPO / "local"
+if str(LOCAL) not in sys.path:
+    sys.path.insert(0, str(LOCAL))
+
+
+def tone(path: Path, seconds: float = 0.1, sr: int = 16000, fmt: str = "WAV") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    t = np.arange(int(seconds * sr)) / sr
+    sf.write(str(path), (0.1 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), sr,
+             format=fmt, subtype="PCM_16")
+
+
+def read_dir(d: Path) -> dict:
+    """Every file of a data dir (recursively) as {relative path: text}."""
+    return {str(p.relative_to(d)): p.read_text() for p in sorted(d.rglob("*")) if p.is_file()}
+
+
+def run_prep(module: str, *args, cwd=None) -> subprocess.CompletedProcess:
+    """Run a preparation module as the recipes do (a separate process)."""
+    return subprocess.run([sys.executable, str(LOCAL / module), *map(str, args)],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
+
+
+# ---------------------------------------------------------------------------------- IEMOCAP
+IEMOCAP_HEADER = "% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]\n\n"
+
+
+def iemocap_block(start, end, utt, label, vad=("2.5000", "3.0000", "3.5000")):
+    return (f"[{start:.4f} - {end:.4f}]\t{utt}\t{label}\t[{vad[0]}, {vad[1]}, {vad[2]}]\n"
+            f"C-E2:\tNeutral;\t()\nC-E3:\tAnger;\t()\nA-E3:\tval 3; act 2; dom  2;\t()\n\n")
+
+
+# session -> dialog -> [(start, end, utt, label)]
+IEMOCAP_DIALOGS = {
+    1: {"Ses01F_impro01": [(0.5, 0.6, "Ses01F_impro01_F000", "neu"),
+                           (0.7, 0.8, "Ses01F_impro01_M013", "exc"),
+                           (0.9, 1.0, "Ses01F_impro01_F001", "fru")],
+        "Ses01F_script01_1b": [(0.1, 0.2, "Ses01F_script01_1b_M000", "ang"),
+                               (0.3, 0.4, "Ses01F_script01_1b_F002", "xxx")],
+        "Ses01M_impro05a": [(0.2, 0.3, "Ses01M_impro05a_F010", "sad"),
+                            (0.4, 0.5, "Ses01M_impro05a_M003", "hap")]},
+    2: {"Ses02M_impro08b": [(0.1, 0.2, "Ses02M_impro08b_M001", "neu"),
+                            (0.3, 0.4, "Ses02M_impro08b_F000", "exc")]},
+    3: {"Ses03F_script02_2": [(0.1, 0.2, "Ses03F_script02_2_F000", "sad")]},
+    4: {"Ses04M_impro03": [(0.1, 0.2, "Ses04M_impro03_M000", "ang")]},
+    5: {"Ses05F_impro05b": [(0.1, 0.2, "Ses05F_impro05b_F000", "neu"),
+                            (0.3, 0.4, "Ses05F_impro05b_M000", "sur")]},
+}
+
+
+def make_iemocap(root: Path) -> Path:
+    top = root / "IEMOCAP_full_release"
+    for n, dialogs in IEMOCAP_DIALOGS.items():
+        s = top / f"Session{n}"
+        ev = s / "dialog" / "EmoEvaluation"
+        ev.mkdir(parents=True)
+        for dialog, lines in dialogs.items():
+            text = IEMOCAP_HEADER + "".join(iemocap_block(*ln) for ln in lines)
+            (ev / f"{dialog}.txt").write_text(text)
+            tone(s / "dialog" / "wav" / f"{dialog}.wav", seconds=1.2)
+            for ln in lines:
+                tone(s / "sentences" / "wav" / dialog / f"{ln[2]}.wav")
+        # pitfalls: evaluator sub-folders and AppleDouble copies must be skipped
+        for sub in ("Categorical", "Attribute", "Self-evaluation"):
+            (ev / sub).mkdir()
+            (ev / sub / f"{next(iter(dialogs))}_e1_cat.txt").write_text(
+                "[0.1 - 0.2]\tbogus\tnonsense\n")
+        (ev / f"._{next(iter(dialogs))}.txt").write_bytes(b"\x00\x05\x16\x07[binary junk")
+    return top
+
+
+@pytest.fixture
+def iemocap_tree(tmp_path):
+    return make_iemocap(tmp_path / "corpus")
