@@ -85,3 +85,28 @@ def make_iemocap(root: Path) -> Path:
 @pytest.fixture
 def iemocap_tree(tmp_path):
     return make_iemocap(tmp_path / "corpus")
+
+
+# ------------------------------------------------------------------------------------ EmoDB
+EMODB_FILES = ["03a01Fa", "03a01Wa", "08b02Nb", "08a05Lc", "10a04Ed", "11b09Aa", "13a07Ta",
+               "16b10Wb", "12b03Fd"]
+# name -> 'erkannt' (listener recognition, %)
+EMODB_RATES = {"03a01Fa": "90,1", "03a01Wa": "100", "08b02Nb": "55,5", "08a05Lc": "80",
+               "10a04Ed": "79,9", "11b09Aa": "95", "13a07Ta": "85,2", "16b10Wb": "60",
+               "12b03Fd": "81"}
+
+
+def make_emodb(root: Path) -> Path:
+    top = root / "emodb"
+    for name in EMODB_FILES:
+        tone(top / "wav" / f"{name}.wav")
+    lines = ["Satz\tEmotion\terkannt\tNat\u00fcrlichkeit"]
+    lines += [f"{n}.wav\t{n[5]}\t{EMODB_RATES[n]}\t\u00a070,0" for n in sorted(EMODB_FILES)]
+    (top / "erkennung.txt").write_bytes(("\r\n".join(lines) + "\r\n").encode("latin-1"))
+    (top / "erklaerung.txt").write_text("...")
+    return top
+
+
+@pytest.fixture
+def emodb_tree(tmp_path):
+    return make_emodb(tmp_path / "corpus")
