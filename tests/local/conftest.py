@@ -110,3 +110,44 @@ def make_emodb(root: Path) -> Path:
 @pytest.fixture
 def emodb_tree(tmp_path):
     return make_emodb(tmp_path / "corpus")
+
+
+# --------------------------------------------------------------------------------- THAI SER
+def thai_entry(votes, assigned="Happy"):
+    return [{"assigned_emo": assigned, "majority_emo": "Neutral", "agreement": 0.5,
+             "annotated": votes}]
+
+
+# file name -> (relative folder, votes)
+THAI_FILES = {
+    "s001_con_actor001_impro1_1.flac": ("studio1-10/studio001/con", [["Neutral"]] * 3),
+    "s001_clip_actor001_impro1_1.flac": ("studio1-10/studio001/clip", [["Neutral"]] * 3),
+    "s001_con_actor001_impro1_2.flac": ("studio1-10/studio001/con", [["Happy"], ["Sad"]]),
+    "s071_con_actor002_script1_1.flac": ("studio071/con",
+                                         [["Angry", "Frustrated"], ["Angry"], ["angry"]]),
+    "s071_con_actor002_script1_2.flac": ("studio071/con", [["Angry"], ["Sad"], ["Angry"]]),
+    "s076_con_actor002_impro3_7.flac": ("studio71-80/studio076/con",
+                                        [["Sad"], [None], ["Sad", None]]),
+    "s076_con_actor002_impro3_8.flac": ("studio71-80/studio076/con", [["Other"]] * 3),
+    "s076_con_actor001_impro3_9.flac": ("studio71-80/studio076/con", [["Frustrated"]] * 4),
+    "z001_mic_actor003_script1_1.flac": ("zoom1-10/zoom001/mic", [["Happy"]] * 2),
+}
+
+
+def make_thai(root: Path) -> Path:
+    import json
+    top = root / "thai_ser"
+    for name, (folder, _) in THAI_FILES.items():
+        tone(top / folder / name, seconds=0.05, sr=44100, fmt="FLAC")
+    (top / "emotion_label.json").write_text(json.dumps(
+        {name: thai_entry(votes) for name, (_, votes) in THAI_FILES.items()}))
+    (top / "actor_demography.json").write_text(json.dumps({"data": [
+        {"Actor's ID": "1", "Sex": "Male", "Age": 30},
+        {"Actor's ID": 2, "Sex": "Female", "Age": 25},
+        {"Actor's ID": "3", "Sex": "Female", "Age": 41}]}))
+    return top
+
+
+@pytest.fixture
+def thai_tree(tmp_path):
+    return make_thai(tmp_path / "corpus")
