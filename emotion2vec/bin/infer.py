@@ -1,0 +1,172 @@
+"""Recognise emotions in audio with an emotion2vec+ model, a trained head or a HF classifier.
+
+    python -m emotion2vec.bin.infer --model MODEL [options] INPUT... OUT_DIR
+    python -m emotion2vec.bin.infer --merge JOB_DIR... OUT_DIR
+
+INPUT: one Kaldi data dir (its segments file is used when present), one wav.scp, or audio
+files (utterance id = file name without extension). MODEL: an emotion2vec+ name / model dir /
+.pt, a training experiment dir (all fold heads averaged unless --fold), a fold dir, a packed
+model (steps/pack_model.sh), or a Hugging Face audio-classification model dir.
+Outputs (see docs/inference.md): utt2emo, scores.jsonl, info.json, and as asked
+windows/{scores.jsonl,utt2emo,segments}, timeline, embeddings.{scp,ark|npy,keys}, bad_utts.
+`--merge` combines the output dirs of parallel jobs (steps/infer.sh) into OUT_DIR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shlex
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from emotion2vec.bin._cli import run_main
+from emotion2vec.errors import E2VError
+
+PROG = "infer"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("paths", nargs="+", metavar="PATH", help="INPUT... OUT_DIR (or JOB_DIR... OUT_DIR with --merge)")
+    p.add_argument("--model", help="model to use (see above)")
+    p.add_argument("--model-type", default="auto",
+                   choices=["auto", "emotion2vec", "exp", "fold", "packed", "hf"],
+                   help="how to read --model (default: auto-detect)")
+    p.add_argument("--fold", default="all",
+                   help="experiment folds to use: all (mean of their posteriors) or K or K1,K2")
+    p.add_argument("--encoder", help="encoder to use instead of the one recorded with a trained "
+                   "head (e.g. a local copy of the checkpoint on this machine)")
+    p.add_argument("--feat-info", help="feat_info.json of the features a head was trained on "
+                   "(default: found through the experiment's results.json)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... (default cpu)")
+    p.add_argument("--segment-length", type=float, default=0.0,
+                   help="score sliding windows of this many seconds (0: whole utterances)")
+    p.add_argument("--segment-shift", type=float, default=0.0,
+                   help="seconds between window starts (default: half the length)")
+    p.add_argument("--segments", help="Kaldi segments file for a wav.scp input")
+    p.add_argument("--timeline-step", type=float, default=0.1,
+                   help="frame step of the smoothed timeline in seconds (default 0.1)")
+    p.add_argument("--batch-seconds", type=float, default=60.0,
+                   help="padded audio per batch in seconds (default 60)")
+    p.add_argument("--max-batch", type=int, default=32, help="utterances per batch (default 32)")
+    p.add_argument("--buffer-seconds", type=float, default=600.0,
+                   help="audio read ahead and sorted by length (default 600)")
+    p.add_argument("--embeddings", default="none", choices=["none", "ark", "npy"],
+                   help="also write utterance (or window) embeddings (default none)")
+    p.add_argument("--skip-bad", action="store_true",
+                   help="skip unreadable/empty utterances (listed in bad_utts) instead of failing")
+    p.add_argument("--trust-remote-code", action="store_true",
+                   help="allow a Hugging Face model dir to run its own Python code")
+    p.add_argument("--model-window", type=float, default=0.0,
+                   help="Hugging Face models trained on fixed windows (ExHuBERT: 3): score "
+                   "consecutive windows of this many seconds and average (default 0: off)")
+    p.add_argument("--classes", help="file of label names for a Hugging Face model whose "
+                   "config has none (one per line, in class-index order)")
+    p.add_argument("--merge", action="store_true", help="merge job output dirs into OUT_DIR")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
+
+
+def _merge(job_dirs, out_dir: Path) -> int:
+    from emotion2vec.datadir import read_kv, write_kv
+    from emotion2vec.inference import writers
+
+    infos = []
+    utt_recs, win_recs, bad = [], [], {}
+    for d in job_dirs:
+        d = Path(d)
+        if not (d / "info.json").is_file():
+            raise E2VError(f"{d}: no info.json (the job did not finish)")
+        infos.append(json.loads((d / "info.json").read_text(encoding="utf-8")))
+        utt_recs += writers.read_jsonl(d / "scores.jsonl")
+        if (d / "windows" / "scores.jsonl").is_file():
+            win_recs += writers.read_jsonl(d / "windows" / "scores.jsonl")
+        if (d / "bad_utts").is_file():
+            bad.update(read_kv(d / "bad_utts", check_sorted=False))
+    classes = infos[0]["classes"]
+    for d, i in zip(job_dirs, infos):
+        if i["classes"] != classes:
+            raise E2VError(f"{d}: its classes differ from {job_dirs[0]}'s")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    writers.finalize(out_dir, utt_recs, win_recs, classes, infos[0]["settings"]["timeline_step"])
+    emb = writers.merge_embeddings([Path(d) for d in job_dirs], out_dir)
+    if bad:
+        write_kv(out_dir / "bad_utts", bad)
+    info = dict(infos[0])
+    info.update({
+        "num_jobs": len(job_dirs), "num_utts": sum(i["num_utts"] for i in infos),
+        "num_bad": sum(i["num_bad"] for i in infos),
+        "audio_seconds": round(sum(i["audio_seconds"] for i in infos), 3),
+        "elapsed_seconds": round(sum(i["elapsed_seconds"] for i in infos), 3),
+        "embeddings": emb,
+    })
+    info.pop("input", None)
+    writers.write_info(out_dir, info)
+    return 0
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format=f"{PROG}: %(message)s", stream=sys.stderr)
+    if len(args.paths) < 2:
+        raise E2VError("want at least one input and an output directory")
+    *inputs, out = args.paths
+    out_dir = Path(out)
+    if args.merge:
+        return _merge(inputs, out_dir)
+    if not args.model:
+        raise E2VError("--model is required")
+
+    from emotion2vec.datadir import read_classes
+    from emotion2vec.inference import runner, writers
+    from emotion2vec.inference.inputs import open_input
+    from emotion2vec.inference.predictors import load_predictor
+
+    if args.segment_shift and not args.segment_length:
+        raise E2VError("--segment-shift needs --segment-length")
+    if args.segment_length < 0 or args.segment_shift < 0:
+        raise E2VError("--segment-length/--segment-shift must not be negative")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    feat_info = None
+    if args.feat_info:
+        try:
+            feat_info = json.loads(Path(args.feat_info).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise E2VError(f"{args.feat_info}: cannot read feature settings: {e}") from e
+    predictor = load_predictor(
+        args.model, kind=args.model_type, device=args.device, fold=args.fold,
+        trust_remote_code=args.trust_remote_code, model_window=args.model_window or None,
+        classes=read_classes(args.classes) if args.classes else None, feat_info=feat_info,
+        encoder=args.encoder, cache_dir=out_dir / ".model")
+    reader, times, source = open_input(inputs, out_dir / ".input", args.segments,
+                                       sample_rate=predictor.sample_rate)
+    settings = runner.Settings(
+        segment_length=args.segment_length or None, segment_shift=args.segment_shift or None,
+        batch_seconds=args.batch_seconds, max_batch=args.max_batch,
+        buffer_seconds=args.buffer_seconds, timeline_step=args.timeline_step,
+        embeddings=None if args.embeddings == "none" else args.embeddings,
+        skip_bad=args.skip_bad, progress=not args.no_progress)
+    if settings.segment_length and not settings.segment_shift:
+        settings.segment_shift = settings.segment_length / 2
+    res = runner.run(predictor, reader, out_dir, settings, times)
+    n = len(res.utt_records)
+    writers.write_info(out_dir, {
+        "model": predictor.describe(), "classes": list(predictor.classes),
+        "settings": asdict(settings), "input": source, "num_utts": n, "num_bad": len(res.bad),
+        "audio_seconds": round(res.audio_seconds, 3), "elapsed_seconds": round(res.elapsed, 3),
+        "embeddings": settings.embeddings,
+        "command": " ".join(["python", "-m", f"emotion2vec.bin.{PROG}"]
+                            + [shlex.quote(a) for a in (argv or sys.argv[1:])]),
+    })
+    rtf = res.elapsed / res.audio_seconds if res.audio_seconds else 0.0
+    logging.info("%d utterances (%.1f s of audio) in %.1f s (real-time factor %.3f); %d skipped",
+                 n, res.audio_seconds, res.elapsed, rtf, len(res.bad))
+    return 0
+
+
+if __name__ == "__main__":
+    run_main(main, PROG)
