@@ -1,0 +1,138 @@
+"""The head interface, the registry and safe (pickle-free) saving and loading.
+
+A head directory holds `head.json` (family, classes, input dimension, configuration, how
+inputs were normalised) and `head.safetensors` (every array: weights, normaliser statistics).
+Nothing is unpickled at load time.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Type
+
+import numpy as np
+
+from emotion2vec.errors import E2VError
+from emotion2vec.fileio import atomic_open, atomic_write_text
+
+FORMAT_VERSION = 1
+REGISTRY: Dict[str, Type["Head"]] = {}
+
+
+def register(*names: str):
+    def deco(cls):
+        for n in names:
+            REGISTRY[n] = cls
+        return cls
+    return deco
+
+
+@dataclass
+class Split:
+    """Training or validation data for a head: utterances, class indices, a feature getter."""
+    utts: List[str]
+    labels: np.ndarray
+    get: Callable[[str], np.ndarray]   # utt -> [T, D] float32
+
+    def pooled(self) -> np.ndarray:
+        return np.stack([self.get(u).mean(axis=0, dtype=np.float64) for u in self.utts]
+                        ).astype(np.float32)
+
+
+class Head:
+    """Base class.  Subclasses set `level` ('frame', 'utterance' or 'segment')."""
+
+    level = "utterance"
+
+    def __init__(self, name: str, classes: Sequence[str], dim: int, config: Dict,
+                 feat_info: Optional[Dict] = None):
+        self.name = name
+        self.classes = list(classes)
+        self.dim = int(dim)
+        self.config = dict(config)
+        self.feat_info = dict(feat_info or {})
+        self.input_normalization = "none"   # 'speaker' when inputs were speaker-normalised
+
+    # -- to implement ---------------------------------------------------------------------------
+    def fit(self, train: Split, valid: Optional[Split], *, seed: int, log=None) -> Dict:
+        raise NotImplementedError
+
+    def predict_proba(self, feats: Sequence[np.ndarray]) -> np.ndarray:
+        """Posteriors [B, C] for a list of [T_i, D] feature matrices."""
+        raise NotImplementedError
+
+    def arrays(self) -> Dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def load_arrays(self, arrays: Dict[str, np.ndarray]) -> None:
+        raise NotImplementedError
+
+    # -- shared ---------------------------------------------------------------------------------
+    def check_inputs(self, feats: Sequence[np.ndarray]) -> None:
+        for i, f in enumerate(feats):
+            if f.ndim != 2 or f.shape[1] != self.dim or f.shape[0] < 1:
+                raise E2VError(f"{self.name} head: input {i} has shape {tuple(f.shape)}, "
+                               f"want [T, {self.dim}] with T >= 1")
+
+    def save(self, out_dir) -> None:
+        from safetensors.numpy import save
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        arrays = {k: np.ascontiguousarray(v) for k, v in self.arrays().items()}
+        with atomic_open(out / "head.safetensors", "wb") as f:
+            f.write(save(arrays))
+        meta = {"format_version": FORMAT_VERSION, "head": self.name, "classes": self.classes,
+                "dim": self.dim, "config": self.config, "feat_info": self.feat_info,
+                "input_normalization": self.input_normalization}
+        atomic_write_text(out / "head.json", json.dumps(meta, indent=2) + "\n")
+
+
+def build_head(name: str, classes: Sequence[str], dim: int, config: Dict,
+               feat_info: Optional[Dict] = None) -> Head:
+    _import_families()
+    if name not in REGISTRY:
+        raise E2VError(f"unknown head '{name}' (one of {', '.join(sorted(REGISTRY))})")
+    return REGISTRY[name](name, classes, dim, config, feat_info)
+
+
+def load_head(path) -> Head:
+    """Load a trained head from its directory (or a fold directory: its first seed's head)."""
+    from safetensors.numpy import load_file
+
+    p = Path(path)
+    if not (p / "head.json").is_file():
+        seeds = sorted((d for d in p.glob("seed*") if (d / "head.json").is_file()),
+                       key=lambda d: int(d.name[4:]) if d.name[4:].isdigit() else 0)
+        if not seeds:
+            raise E2VError(f"{p}: no head.json here or in seed*/ (not a trained head directory)")
+        p = seeds[0]
+    try:
+        meta = json.loads((p / "head.json").read_text())
+    except json.JSONDecodeError as e:
+        raise E2VError(f"{p / 'head.json'}: not valid JSON ({e})") from None
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise E2VError(f"{p / 'head.json'}: unsupported format version {meta.get('format_version')}")
+    if not (p / "head.safetensors").is_file():
+        raise E2VError(f"{p}: head.safetensors missing")
+    head = build_head(meta["head"], meta["classes"], meta["dim"], meta["config"],
+                      meta.get("feat_info"))
+    head.input_normalization = meta.get("input_normalization", "none")
+    head.load_arrays(load_file(str(p / "head.safetensors")))
+    return head
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _import_families() -> None:
+    # Importing the family modules fills REGISTRY.
+    from emotion2vec.heads import classic, cnn, frame, utterance  # noqa: F401
+
+
+__all__ = ["Head", "Split", "REGISTRY", "register", "build_head", "load_head", "softmax"]

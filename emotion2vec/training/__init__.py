@@ -1,0 +1,1 @@
+"""Downstream training: feature access, normalisation, the training loop, experiments."""

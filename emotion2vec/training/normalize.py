@@ -1,0 +1,66 @@
+"""Feature normalisation: global statistics fitted on training data, or per speaker.
+
+`global`: mean / standard deviation of the training frames (frame-level heads) or training
+utterance vectors (utterance-level heads); stored with the head and applied at prediction.
+`speaker`: each speaker's features are standardised with that speaker's own statistics
+(labels are never used; a test speaker's statistics come from its own unlabelled features, the
+usual speaker normalisation in SER).  It is applied to the inputs before the head sees them.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Dict, Iterable, Mapping, Sequence, Tuple
+
+import numpy as np
+
+EPS = 1e-5
+
+
+class RunningStats:
+    """Mean and variance accumulated in float64 over row blocks (numerically safe)."""
+
+    def __init__(self, dim: int):
+        self.n = 0
+        self.s = np.zeros(dim, dtype=np.float64)
+        self.ss = np.zeros(dim, dtype=np.float64)
+
+    def add(self, x: np.ndarray) -> None:
+        x = np.asarray(x, dtype=np.float64)
+        self.n += x.shape[0]
+        self.s += x.sum(axis=0)
+        self.ss += np.square(x).sum(axis=0)
+
+    def result(self) -> Tuple[np.ndarray, np.ndarray]:
+        mean = self.s / max(self.n, 1)
+        var = np.maximum(self.ss / max(self.n, 1) - mean ** 2, 0.0)
+        return mean.astype(np.float32), np.sqrt(var + EPS).astype(np.float32)
+
+
+def fit_global(arrays: Iterable[np.ndarray], dim: int) -> Tuple[np.ndarray, np.ndarray]:
+    st = RunningStats(dim)
+    for a in arrays:
+        st.add(a)
+    return st.result()
+
+
+def speaker_stats(get: Callable[[str], np.ndarray], utts: Sequence[str],
+                  utt2spk: Mapping[str, str], dim: int) -> Dict[str, Tuple[np.ndarray, np.ndarray]]:
+    per: Dict[str, RunningStats] = {}
+    for u in utts:
+        per.setdefault(utt2spk[u], RunningStats(dim)).add(get(u))
+    return {s: st.result() for s, st in per.items()}
+
+
+class SpeakerNormalized:
+    """A feature getter whose output is standardised with the utterance's speaker statistics."""
+
+    def __init__(self, get: Callable[[str], np.ndarray], utt2spk: Mapping[str, str],
+                 stats: Mapping[str, Tuple[np.ndarray, np.ndarray]]):
+        self.get, self.utt2spk, self.stats = get, utt2spk, stats
+
+    def __call__(self, utt: str) -> np.ndarray:
+        mean, std = self.stats[self.utt2spk[utt]]
+        return (self.get(utt) - mean) / std
+
+
+__all__ = ["RunningStats", "fit_global", "speaker_stats", "SpeakerNormalized", "EPS"]
