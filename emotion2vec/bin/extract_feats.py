@@ -1,0 +1,80 @@
+"""One feature-extraction job: a (split) data dir -> `<feat-dir>/data/feats.<job>.ark/.scp`.
+
+Called by steps/extract_feats.sh as
+    $cmd JOB=1:N <feat-dir>/log/extract.JOB.log \\
+        python -m emotion2vec.bin.extract_feats --job JOB --nj N [options] <sdata>/JOB <feat-dir>
+after `python -m emotion2vec.bin.feat_dir init` recorded the options in <feat-dir>.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Optional, Sequence
+
+from emotion2vec.bin._cli import run_main
+from emotion2vec.features import EXTRACTORS
+
+
+def str2bool(v: str) -> bool:
+    if v not in ("true", "false"):
+        raise argparse.ArgumentTypeError(f"want true or false, got {v!r}")
+    return v == "true"
+
+
+def add_feature_options(p: argparse.ArgumentParser) -> None:
+    """Options that define the feature values (recorded in <feat-dir>/options.json)."""
+    p.add_argument("--feat-type", required=True, choices=sorted(EXTRACTORS))
+    p.add_argument("--model", default="",
+                   help="emotion2vec: a name or checkpoint load_model accepts (default "
+                        "emotion2vec_base); hf: a local directory or hub name")
+    p.add_argument("--layer", default="last", help="last | N | all (extractors with layers)")
+    p.add_argument("--granularity", default="frame", choices=("frame", "utterance"))
+    p.add_argument("--num-mel-bins", type=int, default=0,
+                   help="fbank (default 80) and logmel (default 40) bands")
+    p.add_argument("--trust-remote-code", type=str2bool, default=False,
+                   help="hf: allow models that ship their own code")
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
+    p.add_argument("--batch-seconds", type=float, default=120.0,
+                   help="budget of padded audio per batch, seconds")
+    p.add_argument("--skip-bad", type=str2bool, default=False,
+                   help="list bad utterances in <feat-dir>/bad_utts and go on")
+
+
+def options_from_args(args):
+    from emotion2vec.features.featdir import feature_options
+
+    return feature_options(args.feat_type, args.model or None, args.layer, args.granularity,
+                           args.num_mel_bins or None, args.trust_remote_code)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    p = argparse.ArgumentParser(prog="extract_feats", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--job", type=int, required=True, help="this job's number (1-based)")
+    p.add_argument("--nj", type=int, required=True, help="number of jobs")
+    p.add_argument("--num-threads", type=int, default=0,
+                   help="CPU threads (default: $OMP_NUM_THREADS, else the library's choice)")
+    add_feature_options(p)
+    add_run_options(p)
+    p.add_argument("data_dir", help="the job's split of the data dir")
+    p.add_argument("feat_dir")
+    args = p.parse_args(argv)
+    if not 1 <= args.job <= args.nj:
+        p.error(f"--job {args.job} not in 1..{args.nj}")
+    if args.num_threads > 0:
+        # Before torch/BLAS load, so that they start with this many threads.
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = str(args.num_threads)
+    from emotion2vec.features.featdir import run_job
+
+    run_job(args.data_dir, args.feat_dir, args.job, args.nj, options_from_args(args),
+            device=args.device, batch_seconds=args.batch_seconds, skip_bad=args.skip_bad)
+    return 0
+
+
+if __name__ == "__main__":
+    run_main(main, "extract_feats")

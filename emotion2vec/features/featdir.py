@@ -1,0 +1,456 @@
+"""Feature directories: options record, one extraction job, merge, npy export.
+
+Layout of `<feat-dir>` (what steps/extract_feats.sh makes):
+
+    options.json              feature options (a rerun with other options is refused)
+    feats.scp utt2num_frames  merged, sorted, absolute ark paths
+    feat_info.json            feat_type model layer granularity dim frame_rate ... command
+    bad_utts                  `<utt> <reason>` (only with --skip-bad true)
+    data/feats.N.ark .scp     job N's archive; utt2num_frames.N, bad_utts.N, .done.N
+    layer<k>/                 with --layer all: a complete feat dir per layer (the top level
+                              then points at the last layer's archives)
+    log/extract.N.log
+
+A job writes its archive under a temporary name, renames it, then writes its scp (pointing at
+the final name) and last its `.done.N` marker (a signature of the options and of its input
+files, plus its statistics).  A rerun skips a job only when its marker matches, and never
+reads an archive without a marker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from emotion2vec.audio import SAMPLE_RATE, AudioReader
+from emotion2vec.datadir import c_sort_key, read_kv, write_kv
+from emotion2vec.errors import E2VError
+from emotion2vec.fileio import PathLike, atomic_open, atomic_write_text
+from emotion2vec.features import make_extractor, parse_layer
+from emotion2vec.features.base import Extractor
+
+# Options that change the feature values: a feat dir holds one setting of them.
+FEATURE_OPTIONS = ("feat_type", "model", "layer", "granularity", "num_mel_bins",
+                   "trust_remote_code")
+# Options that only change how the work runs (free to differ between reruns).
+RUN_OPTIONS = ("device", "batch_seconds", "skip_bad")
+GRANULARITIES = ("frame", "utterance")
+_SIGNATURE_FILES = ("wav.scp", "segments", "utt2spk")
+
+
+# ---------------------------------------------------------------- options and signatures
+
+def feature_options(feat_type: str, model: Optional[str] = None, layer: str = "last",
+                    granularity: str = "frame", num_mel_bins: Optional[int] = None,
+                    trust_remote_code: bool = False) -> Dict:
+    """The canonical record of the options that define a feat dir's values."""
+    if granularity not in GRANULARITIES:
+        raise E2VError(f"--granularity: want frame or utterance, got {granularity!r}")
+    parse_layer(layer)  # validates the spelling
+    if feat_type in ("fbank", "logspec", "logmel"):
+        if model:
+            raise E2VError(f"--model does not apply to --feat-type {feat_type}")
+        if layer != "last":
+            raise E2VError(f"--layer does not apply to --feat-type {feat_type}")
+    if feat_type == "logspec" and num_mel_bins:
+        raise E2VError("--num-mel-bins does not apply to --feat-type logspec")
+    if feat_type in ("fbank", "logmel") and not num_mel_bins:
+        num_mel_bins = 80 if feat_type == "fbank" else 40
+    if feat_type in ("emotion2vec", "hf") and num_mel_bins:
+        raise E2VError(f"--num-mel-bins does not apply to --feat-type {feat_type}")
+    if feat_type == "emotion2vec" and not model:
+        model = "emotion2vec_base"
+    if feat_type == "hf" and not model:
+        raise E2VError("--feat-type hf needs --model <local dir or hub name>")
+    return {"feat_type": feat_type, "model": model or None, "layer": str(layer),
+            "granularity": granularity, "num_mel_bins": num_mel_bins or None,
+            "trust_remote_code": bool(trust_remote_code)}
+
+
+def job_signature(options: Dict, split_dir: PathLike, job: int, nj: int) -> str:
+    h = hashlib.sha256(json.dumps(options, sort_keys=True).encode())
+    h.update(f"job {job} of {nj}\n".encode())
+    for name in _SIGNATURE_FILES:
+        p = Path(split_dir) / name
+        if p.is_file():
+            h.update(name.encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _read_done(feat_dir: Path, job: int) -> Optional[Dict]:
+    p = feat_dir / "data" / f".done.{job}"
+    try:
+        return json.loads(p.read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _diff(old: Dict, new: Dict) -> str:
+    keys = sorted(set(old) | set(new))
+    return "; ".join(f"{k}: {old.get(k)!r} there, {new.get(k)!r} now"
+                     for k in keys if old.get(k) != new.get(k))
+
+
+def init_feat_dir(feat_dir: PathLike, options: Dict, sdata: Optional[PathLike] = None,
+                  nj: Optional[int] = None) -> List[int]:
+    """Create `feat_dir` (or check that it holds features made with the same options) and
+    return the jobs 1..nj that still have to run (those without a matching `.done` marker)."""
+    feat_dir = Path(feat_dir)
+    if any(c.isspace() for c in str(feat_dir.resolve())):
+        raise E2VError(f"{feat_dir}: feature directory paths may not contain whitespace "
+                       "(Kaldi scp files cannot hold them)")
+    record = feat_dir / "options.json"
+    if record.is_file():
+        old = json.loads(record.read_text())
+        if old != options:
+            raise E2VError(f"{feat_dir} holds features made with different options "
+                           f"({_diff(old, options)}); use a new feature directory or remove it")
+    for sub in ("data", "log"):
+        (feat_dir / sub).mkdir(parents=True, exist_ok=True)
+    if not record.is_file():
+        atomic_write_text(record, json.dumps(options, indent=1, sort_keys=True) + "\n")
+    if sdata is None or nj is None:
+        return []
+    todo = []
+    for job in range(1, nj + 1):
+        done = _read_done(feat_dir, job)
+        sig = job_signature(options, Path(sdata) / str(job), job, nj)
+        if not done or done.get("signature") != sig:
+            todo.append(job)
+    return todo
+
+
+# ---------------------------------------------------------------- one job
+
+def _progress(total: int, desc: str):
+    from tqdm import tqdm
+
+    tty = sys.stderr.isatty()
+    return tqdm(total=total, desc=desc, unit="utt", file=sys.stderr, ascii=not tty,
+                mininterval=0.5 if tty else 10.0, dynamic_ncols=tty)
+
+
+class _ArkOut:
+    """One archive + scp being written under temporary names."""
+
+    def __init__(self, ark: Path):
+        import kaldi_native_io as kio
+
+        self.ark = ark.resolve()
+        self.tmp_ark = self.ark.with_name(self.ark.name + ".tmp")
+        self.tmp_scp = self.ark.with_name(self.ark.stem + ".scp.tmp")
+        self.scp = self.ark.with_suffix(".scp")
+        self.ark.parent.mkdir(parents=True, exist_ok=True)
+        self.writer = kio.FloatMatrixWriter(f"ark,scp:{self.tmp_ark},{self.tmp_scp}")
+
+    def write(self, utt: str, mat: np.ndarray) -> None:
+        self.writer.write(utt, np.ascontiguousarray(mat, dtype=np.float32))
+
+    def finish(self) -> None:
+        """Rename the archive, then write the scp that points at the final name."""
+        self.writer.close()
+        lines = []
+        for line in self.tmp_scp.read_text().splitlines():
+            utt, loc = line.split(maxsplit=1)
+            path, offset = loc.rsplit(":", 1)
+            if Path(path) != self.tmp_ark:
+                raise E2VError(f"{self.tmp_scp}: unexpected archive path in {line!r}")
+            lines.append(f"{utt} {self.ark}:{offset}\n")
+        os.replace(self.tmp_ark, self.ark)
+        with atomic_open(self.scp) as f:
+            f.writelines(lines)
+        self.tmp_scp.unlink()
+
+    def discard(self) -> None:
+        with contextlib.suppress(Exception):
+            self.writer.close()
+        for p in (self.tmp_ark, self.tmp_scp):
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+
+
+def _layer_dirs(feat_dir: Path, options: Dict, num_layers: Optional[int]) -> List[Path]:
+    if options["layer"] == "all":
+        return [feat_dir / f"layer{k}" for k in range(1, (num_layers or 0) + 1)]
+    return [feat_dir]
+
+
+def _job_files(d: Path, job: int) -> List[Path]:
+    names = (f"feats.{job}.ark", f"feats.{job}.ark.tmp", f"feats.{job}.scp",
+             f"feats.{job}.scp.tmp", f"utt2num_frames.{job}", f"bad_utts.{job}")
+    return [d / "data" / n for n in names]
+
+
+def run_job(split_dir: PathLike, feat_dir: PathLike, job: int, nj: int, options: Dict,
+            device: str = "cpu", batch_seconds: float = 120.0, skip_bad: bool = False,
+            extractor: Optional[Extractor] = None) -> Dict:
+    """Extract features for the utterances of one split of a data dir (job `job` of `nj`).
+
+    Returns the job's statistics (also stored in its `.done` marker).  A job whose marker
+    matches is skipped.
+    """
+    split_dir, feat_dir = Path(split_dir), Path(feat_dir)
+    record = feat_dir / "options.json"
+    if not record.is_file():
+        raise E2VError(f"{feat_dir}: no options.json (run `python -m emotion2vec.bin.feat_dir "
+                       "init` or steps/extract_feats.sh)")
+    recorded = json.loads(record.read_text())
+    if recorded != options:
+        raise E2VError(f"job {job}: options differ from {record} ({_diff(recorded, options)})")
+    sig = job_signature(options, split_dir, job, nj)
+    done = _read_done(feat_dir, job)
+    if done and done.get("signature") == sig:
+        print(f"job {job}: already done ({done['num_utts']} utterances); skipping", file=sys.stderr)
+        return done
+    marker = feat_dir / "data" / f".done.{job}"
+    with contextlib.suppress(FileNotFoundError):
+        marker.unlink()
+
+    t0 = time.time()
+    reader = AudioReader(split_dir)
+    if extractor is None:
+        extractor = make_extractor(options["feat_type"], model=options["model"],
+                                   layer=parse_layer(options["layer"]), device=device,
+                                   num_mel_bins=options["num_mel_bins"],
+                                   trust_remote_code=options["trust_remote_code"],
+                                   sample_rate=SAMPLE_RATE)
+    layer_dirs = _layer_dirs(feat_dir, options, extractor.num_layers)
+    for d in layer_dirs:
+        for p in _job_files(d, job):
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+    outs = [_ArkOut(d / "data" / f"feats.{job}.ark") for d in layer_dirs]
+    all_layers = options["layer"] == "all"
+    utterance_level = options["granularity"] == "utterance"
+    bad: List[Tuple[str, str]] = []
+    num_frames: Dict[str, int] = {}
+    audio_samples = 0
+    bar = _progress(len(reader), f"job {job}")
+
+    def fail(utt: str, reason: str) -> None:
+        if not skip_bad:
+            raise E2VError(f"utterance {utt}: {reason}" if not reason.startswith("utterance ")
+                           else reason)
+        print(f"job {job}: skipping bad utterance {utt}: {reason}", file=sys.stderr)
+        bad.append((utt, reason.replace("\n", " ")))
+        bar.update(1)
+
+    def audio() -> Iterator[Tuple[str, np.ndarray]]:
+        for utt in reader.keys:
+            try:
+                wav = reader.read(utt)
+            except E2VError as e:
+                fail(utt, str(e))
+                continue
+            yield utt, wav
+
+    if extractor.batched:
+        from emotion2vec.features.batching import bucketed
+
+        budget = max(1, int(batch_seconds * SAMPLE_RATE))
+        results = bucketed(audio(), extractor.extract, budget, window_samples=8 * budget)
+    else:
+        results = ((utt, wav, extractor.extract([wav])[0]) for utt, wav in audio())
+    try:
+        for utt, wav, feats in results:
+            audio_samples += len(wav)
+            frames = feats.shape[-2]
+            if frames == 0:
+                fail(utt, f"too short for {options['feat_type']} features "
+                          f"({len(wav)} samples give no frame)")
+                continue
+            if not np.isfinite(feats).all():
+                fail(utt, "features contain NaN or Inf")
+                continue
+            if utterance_level:
+                feats = feats.mean(axis=-2, keepdims=True)
+            mats = list(feats) if all_layers else [feats]
+            if len(mats) != len(outs):
+                raise E2VError(f"utterance {utt}: extractor gave {len(mats)} layers, "
+                               f"expected {len(outs)}")
+            for out, mat in zip(outs, mats):
+                out.write(utt, mat)
+            num_frames[utt] = int(mats[0].shape[0])
+            bar.update(1)
+        bar.close()
+        for out in outs:
+            out.finish()
+    except BaseException:
+        for out in outs:
+            out.discard()
+        raise
+    for d in layer_dirs:
+        _write_kv_or_empty(d / "data" / f"utt2num_frames.{job}", num_frames)
+    if all_layers:  # the top level points at the last layer's archive
+        last = layer_dirs[-1] / "data"
+        atomic_write_text(feat_dir / "data" / f"feats.{job}.scp",
+                          (last / f"feats.{job}.scp").read_text())
+        atomic_write_text(feat_dir / "data" / f"utt2num_frames.{job}",
+                          (last / f"utt2num_frames.{job}").read_text())
+    atomic_write_text(feat_dir / "data" / f"bad_utts.{job}",
+                      "".join(f"{u} {r}\n" for u, r in sorted(bad, key=lambda b: c_sort_key(b[0]))))
+    stats = {"signature": sig, "job": job, "nj": nj, "num_utts": len(num_frames),
+             "num_bad": len(bad), "audio_seconds": audio_samples / SAMPLE_RATE,
+             "elapsed_seconds": time.time() - t0, "finished": time.time(),
+             "extractor": extractor.info()}
+    atomic_write_text(marker, json.dumps(stats, indent=1, sort_keys=True) + "\n")
+    rtf = stats["elapsed_seconds"] / max(stats["audio_seconds"], 1e-9)
+    print(f"job {job}: {len(num_frames)} utterances ({len(bad)} bad), "
+          f"{stats['audio_seconds'] / 3600:.3f} h of audio in {stats['elapsed_seconds']:.1f} s "
+          f"(real-time factor {rtf:.4f})", file=sys.stderr)
+    return stats
+
+
+# ---------------------------------------------------------------- merge
+
+def _write_kv_or_empty(path: Path, mapping: Dict) -> None:
+    if mapping:
+        write_kv(path, mapping)
+    else:
+        atomic_write_text(path, "")
+
+
+def _utterances(data_dir: Path) -> List[str]:
+    for name in ("utt2spk", "segments", "wav.scp"):
+        if (data_dir / name).is_file():
+            return list(read_kv(data_dir / name, check_sorted=False))
+    raise E2VError(f"{data_dir}: no utt2spk, segments or wav.scp")
+
+
+def _concat(paths: Sequence[Path], out: Path) -> Dict[str, str]:
+    merged: Dict[str, str] = {}
+    for p in paths:
+        if not p.is_file():
+            raise E2VError(f"{p}: missing (did the job finish?)")
+        if p.stat().st_size:
+            for k, v in read_kv(p, check_sorted=False).items():
+                if k in merged:
+                    raise E2VError(f"{p}: utterance {k} also produced by another job")
+                merged[k] = v
+    _write_kv_or_empty(out, merged)
+    return merged
+
+
+def merge_feat_dir(data_dir: PathLike, feat_dir: PathLike, nj: int, skip_bad: bool = False,
+                   command: str = "", start: Optional[float] = None,
+                   run_options: Optional[Dict] = None, copy_to_data: bool = True) -> Dict:
+    """Merge the jobs' outputs into feats.scp / utt2num_frames / bad_utts / feat_info.json,
+    check that every utterance of the data dir has features (or is a listed bad utterance
+    with `skip_bad`), copy feats.scp and utt2num_frames into the data dir; return totals."""
+    data_dir, feat_dir = Path(data_dir), Path(feat_dir)
+    options = json.loads((feat_dir / "options.json").read_text())
+    stats = []
+    for job in range(1, nj + 1):
+        done = _read_done(feat_dir, job)
+        if done is None:
+            raise E2VError(f"job {job} of {nj} did not finish (no {feat_dir}/data/.done.{job}); "
+                           f"see {feat_dir}/log/extract.{job}.log")
+        stats.append(done)
+    info = stats[0]["extractor"]
+    bad = _concat([feat_dir / "data" / f"bad_utts.{j}" for j in range(1, nj + 1)],
+                  feat_dir / "bad_utts")
+    if not bad:
+        (feat_dir / "bad_utts").unlink()
+    layer_dirs = _layer_dirs(feat_dir, options, info.get("num_layers"))
+    dirs = layer_dirs + ([feat_dir] if options["layer"] == "all" else [])
+    feats = {}
+    for d in dirs:
+        feats = _concat([d / "data" / f"feats.{j}.scp" for j in range(1, nj + 1)], d / "feats.scp")
+        _concat([d / "data" / f"utt2num_frames.{j}" for j in range(1, nj + 1)],
+                d / "utt2num_frames")
+    utts = _utterances(data_dir)
+    missing = [u for u in utts if u not in feats and u not in bad]
+    extra = sorted(set(feats) - set(utts))
+    if missing:
+        raise E2VError(f"{len(missing)} utterance(s) of {data_dir} have no features, e.g. "
+                       f"{' '.join(missing[:5])}")
+    if extra:
+        raise E2VError(f"{feat_dir}/feats.scp has {len(extra)} utterance(s) not in {data_dir}, "
+                       f"e.g. {' '.join(extra[:5])}")
+    if bad and not skip_bad:
+        raise E2VError(f"{len(bad)} bad utterance(s) listed in {feat_dir}/bad_utts (from an "
+                       "earlier run with --skip-bad true); fix them or pass --skip-bad true")
+    audio = sum(s["audio_seconds"] for s in stats)
+    base = {"feat_type": options["feat_type"], "model": options["model"],
+            "layer": options["layer"], "granularity": options["granularity"],
+            "dim": info["dim"], "frame_rate": info["frame_rate"] if options["granularity"] == "frame"
+            else None, "sample_rate": SAMPLE_RATE, "num_utts": len(feats), "num_bad": len(bad),
+            "audio_hours": round(audio / 3600, 6), "num_layers": info.get("num_layers"),
+            "options": {**options, **(run_options or {}), "nj": nj}, "command": command}
+    for k, d in enumerate(layer_dirs, 1):
+        layer = str(k) if options["layer"] == "all" else options["layer"]
+        atomic_write_text(d / "feat_info.json",
+                          json.dumps({**base, "layer": layer}, indent=1) + "\n")
+    if options["layer"] == "all":
+        atomic_write_text(feat_dir / "feat_info.json", json.dumps(
+            {**base, "layer": "all", "top_level_layer": len(layer_dirs)}, indent=1) + "\n")
+    if copy_to_data:
+        for name in ("feats.scp", "utt2num_frames"):
+            atomic_write_text(data_dir / name, (feat_dir / name).read_text())
+    now = time.time()
+    ran = [s for s in stats if start is None or s["finished"] >= start]
+    ran_audio = sum(s["audio_seconds"] for s in ran)
+    elapsed = now - start if start is not None else sum(s["elapsed_seconds"] for s in ran)
+    return {"num_utts": len(feats), "num_bad": len(bad), "audio_hours": audio / 3600,
+            "jobs_run": len(ran), "jobs_skipped": nj - len(ran), "elapsed_seconds": elapsed,
+            "audio_seconds_this_run": ran_audio,
+            "real_time_factor": elapsed / ran_audio if ran_audio else None}
+
+
+# ---------------------------------------------------------------- npy export
+
+def export_npy(feat_dir: PathLike, out_dir: PathLike, name: str,
+               utt2emo: Optional[PathLike] = None) -> Path:
+    """Write the layout of the original emotion2vec downstream code: `<name>.npy` (all frames
+    concatenated in feats.scp order), `<name>.lengths` (frames per utterance) and, when labels
+    exist, `<name>.emo` (`<utt>\\t<label>`)."""
+    import kaldi_native_io as kio
+
+    feat_dir, out_dir = Path(feat_dir), Path(out_dir)
+    feats = read_kv(feat_dir / "feats.scp")
+    frames = read_kv(feat_dir / "utt2num_frames")
+    info = json.loads((feat_dir / "feat_info.json").read_text())
+    labels = read_kv(utt2emo, check_sorted=False) if utt2emo else None
+    if labels is not None:
+        unlabelled = [u for u in feats if u not in labels]
+        if unlabelled:
+            raise E2VError(f"{utt2emo}: no label for {len(unlabelled)} utterance(s), e.g. "
+                           f"{' '.join(unlabelled[:5])}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    total = sum(int(frames[u]) for u in feats)
+    npy = out_dir / f"{name}.npy"
+    tmp = out_dir / f".{name}.npy.tmp"
+    try:
+        arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32,
+                                        shape=(total, int(info["dim"])))
+        pos = 0
+        reader = kio.SequentialFloatMatrixReader(f"scp:{feat_dir / 'feats.scp'}")
+        try:
+            for (utt, mat), expect in zip(reader, feats):
+                if utt != expect or mat.shape[0] != int(frames[utt]):
+                    raise E2VError(f"{feat_dir}: feats.scp and utt2num_frames disagree at {utt}")
+                arr[pos:pos + len(mat)] = mat
+                pos += len(mat)
+        finally:
+            reader.close()
+        if pos != total:
+            raise E2VError(f"{feat_dir}: read {pos} frames from feats.scp, expected {total}")
+        arr.flush()
+        del arr
+        os.replace(tmp, npy)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    atomic_write_text(out_dir / f"{name}.lengths", "".join(f"{frames[u]}\n" for u in feats))
+    if labels is not None:
+        atomic_write_text(out_dir / f"{name}.emo", "".join(f"{u}\t{labels[u]}\n" for u in feats))
+    return npy

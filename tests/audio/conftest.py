@@ -1,0 +1,14 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+import audio_synth  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def forms(tmp_path_factory):
+    if not audio_synth.have_tools():
+        pytest.skip("espeak-ng and sox are needed for the synthetic corpus")
+    return audio_synth.make_forms(tmp_path_factory.mktemp("corpus"))
