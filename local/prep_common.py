@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -24,7 +23,7 @@ if str(REPO) not in sys.path:  # run as `python local/x.py` from egs/<corpus>/ w
     sys.path.insert(0, str(REPO))
 
 from emotion2vec.datadir import (  # noqa: E402
-    c_sort_key, read_classes, read_kv, utt2spk_to_spk2utt, write_kv)
+    c_sort_key, read_classes, utt2spk_to_spk2utt, write_kv)
 from emotion2vec.errors import DataDirError, E2VError  # noqa: E402
 from emotion2vec.fileio import atomic_write_text  # noqa: E402
 
@@ -100,33 +99,19 @@ def check_total(corpus: str, what: str, found: int, published: int, strict: bool
 
 
 def validate(data_dir: Path, classes_file: Optional[Path]) -> None:
-    """Check a data dir with utils/validate_data_dir.sh when present, else a structural check."""
-    tool = REPO / "utils" / "validate_data_dir.sh"
-    if tool.is_file() and os.access(tool, os.X_OK):
-        cmd = [str(tool), "--no-feats"]
-        if classes_file is not None:
-            cmd += ["--classes", str(classes_file)]
-        r = subprocess.run(cmd + [str(data_dir)], stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True)
-        if r.returncode != 0:
-            raise DataDirError(f"{data_dir}: validate_data_dir.sh failed:\n{r.stdout.strip()}")
-        return
-    # Fallback until the shared validator exists: re-read every file strictly.
-    utt2spk = read_kv(data_dir / "utt2spk", ncols=1)
-    for name in ("utt2emo", "utt2gender", "utt2session", "utt2fold", "utt2avd", "segments"):
-        if (data_dir / name).is_file():
-            keys = set(read_kv(data_dir / name))
-            if name in ("utt2emo",) or name == "segments":
-                if keys != set(utt2spk):
-                    raise DataDirError(f"{data_dir}/{name}: keys differ from utt2spk")
-            elif not keys <= set(utt2spk):
-                raise DataDirError(f"{data_dir}/{name}: keys not in utt2spk")
-    read_kv(data_dir / "wav.scp")
+    """The shared validator (as utils/validate_data_dir.sh); its warnings are printed."""
+    from emotion2vec.datadir import validate_data_dir
+    try:
+        warnings = validate_data_dir(data_dir, no_feats=True, classes=classes_file)
+    except DataDirError as e:
+        raise DataDirError(f"the prepared data dir is not valid:\n{e}") from None
+    for w in warnings:
+        warn(w)
 
 
 def write_data_dir(out_dir: str | Path, *, wav_scp: Mapping[str, str],
                    utt2spk: Mapping[str, str], utt2emo: Optional[Mapping[str, str]],
-                   spk2gender: Mapping[str, str], classes: Sequence[str],
+                   spk2gender: Optional[Mapping[str, str]], classes: Sequence[str],
                    segments: Optional[Mapping[str, str]] = None,
                    extra: Optional[Mapping[str, Mapping[str, str]]] = None,
                    cv: Optional[Mapping[str, Mapping[str, Iterable[str]]]] = None,
@@ -135,7 +120,7 @@ def write_data_dir(out_dir: str | Path, *, wav_scp: Mapping[str, str],
 
     `extra`: more utterance-keyed files (utt2session, utt2fold, utt2avd ...).
     `cv`: fold name -> {"train"|"valid"|"test": utterance ids} written as cv/<fold>/<part>.
-    utt2gender is derived from spk2gender; spk2utt from utt2spk.
+    utt2gender is derived from spk2gender (None: no gender files); spk2utt from utt2spk.
     """
     out = Path(out_dir)
     if not utt2spk:
@@ -155,11 +140,12 @@ def write_data_dir(out_dir: str | Path, *, wav_scp: Mapping[str, str],
         write_kv(tmp / "spk2utt", utt2spk_to_spk2utt(utt2spk))
         if utt2emo is not None:
             write_kv(tmp / "utt2emo", utt2emo)
-        missing = sorted({s for s in utt2spk.values() if s not in spk2gender})
-        if missing:
-            raise E2VError(f"no gender known for speaker(s) {', '.join(missing[:5])}")
-        write_kv(tmp / "spk2gender", {s: spk2gender[s] for s in set(utt2spk.values())})
-        write_kv(tmp / "utt2gender", {u: spk2gender[s] for u, s in utt2spk.items()})
+        if spk2gender is not None:  # None: the corpus does not say (EmoBox)
+            missing = sorted({s for s in utt2spk.values() if s not in spk2gender})
+            if missing:
+                raise E2VError(f"no gender known for speaker(s) {', '.join(missing[:5])}")
+            write_kv(tmp / "spk2gender", {s: spk2gender[s] for s in set(utt2spk.values())})
+            write_kv(tmp / "utt2gender", {u: spk2gender[s] for u, s in utt2spk.items()})
         for name, mapping in (extra or {}).items():
             write_kv(tmp / name, mapping)
         atomic_write_text(tmp / "emotions.txt", "".join(f"{c}\n" for c in classes))
@@ -170,8 +156,8 @@ def write_data_dir(out_dir: str | Path, *, wav_scp: Mapping[str, str],
                 if bad:
                     raise E2VError(f"cv/{fold}/{part}: utterance '{bad[0]}' is not in the data dir")
                 atomic_write_text(tmp / "cv" / fold / part, "".join(f"{u}\n" for u in utts))
-        if info and cv:  # how the splits were made (seeds included)
-            atomic_write_text(tmp / "cv" / "README", info)
+        if info and cv:  # how the splits were made (seeds included); cv/ holds lists only
+            atomic_write_text(tmp / "cv_info.txt", info)
         validate(tmp, tmp / "emotions.txt" if utt2emo is not None else None)
         if out.exists():
             shutil.rmtree(out)

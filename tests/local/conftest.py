@@ -151,3 +151,64 @@ def make_thai(root: Path) -> Path:
 @pytest.fixture
 def thai_tree(tmp_path):
     return make_thai(tmp_path / "corpus")
+
+
+# ----------------------------------------------------------------------------------- EmoBox
+def _jsonl(path: Path, recs) -> None:
+    import json
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs))
+
+
+EMOBOX_EMODB = [  # (name, speaker, raw label as in the jsonl)
+    ("03a01Wa", "03", "anger"), ("03a02Nb", "03", "neutral"), ("08a01Lb", "08", "boredom"),
+    ("08b01Na", "08", "neutral"), ("10a04Wa", "10", "anger"), ("10b02Lc", "10", "boredom"),
+    ("11a01Na", "11", "neutral"), ("11b09Wc", "11", "anger")]
+
+
+def make_emobox(root: Path) -> Path:
+    top = root / "EmoBox"
+    d = top / "data" / "emodb"
+    recs = []
+    for name, spk, emo in EMOBOX_EMODB:
+        wav = f"downloads/emodb/wav/{name}.wav"
+        tone(top / wav)
+        recs.append({"key": f"emodb-{name}", "dataset": "emodb", "wav": wav, "type": "raw",
+                     "sample_rate": 16000, "num_frame": 1600.0, "task": "category",
+                     "length": 0.1, "emo": emo, "channel": 1})
+    _jsonl(d / "emodb.jsonl", recs)
+    # the shipped map's defects: 'boredem' typo and 'Neutral' while the data says 'neutral'
+    (d / "label_map.json").write_text(
+        '{\n "anger": "Angry",\n "boredem": "Boredom",\n "Neutral": "Neutral"\n}')
+    (d / "data.seg.wrd.stm").write_text("".join(
+        f"emodb-{n} 1 {s} 0 0.1 <id=emodb-{n},lang=de,spk={s},emotion={e[0]}> {e[0]}\n"
+        for n, s, e in EMOBOX_EMODB))
+    for k, test_spk in ((1, "11"), (2, "03")):
+        _jsonl(d / f"fold_{k}" / f"emodb_train_fold_{k}.jsonl",
+               [r for r, (_, s, _) in zip(recs, EMOBOX_EMODB) if s != test_spk])
+        _jsonl(d / f"fold_{k}" / f"emodb_test_fold_{k}.jsonl",
+               [r for r, (_, s, _) in zip(recs, EMOBOX_EMODB) if s == test_spk])
+    # segments of long files (as PAVOQUE ships), no STM, an official valid set
+    p = top / "data" / "pavoque"
+    tone(top / "downloads/pavoque/obadiah-angry.wav", seconds=1.0, sr=44100)
+    tone(top / "downloads/pavoque/obadiah-sad.wav", seconds=1.0, sr=44100)
+    precs = [{"key": f"pavoque-{emo}-{i}", "wav": f"downloads/pavoque/obadiah-{emo}.wav",
+              "sample_rate": 44100, "length": 0.2, "emo": emo, "start_time": 0.25 * i,
+              "end_time": 0.25 * i + 0.2} for emo in ("angry", "sad") for i in range(3)]
+    _jsonl(p / "pavoque.jsonl", precs)
+    (p / "label_map.json").write_text('{"angry": "Angry", "sad": "Sad"}')
+    _jsonl(p / "fold_1" / "pavoque_train_fold_1.jsonl", precs[0:2] + precs[3:5])
+    _jsonl(p / "fold_1" / "pavoque_valid_fold_1.jsonl", [precs[2]])
+    _jsonl(p / "fold_1" / "pavoque_test_fold_1.jsonl", [precs[5]])
+    # cross-corpus track
+    for lab, utt in (("happy", "Ses02F_impro03_F019"), ("sad", "Ses01M_script01_1_M002")):
+        tone(root / "track2_audio" / lab / f"{utt}.wav")
+    _jsonl(top / "data" / "track2" / "IEMOCAP_selected_balenced.jsonl", [
+        {"wav_filename": "happy/Ses02F_impro03_F019.wav", "label": "happy", "speaker": "02F"},
+        {"wav_filename": "sad/Ses01M_script01_1_M002.wav", "label": "Sad", "speaker": "01M"}])
+    return top
+
+
+@pytest.fixture
+def emobox_tree(tmp_path):
+    return make_emobox(tmp_path / "corpus")

@@ -30,7 +30,7 @@ def test_five_classes_condenser(thai_tree, tmp_path):
                   "cv/fold0/test": f"{u2}\n{u4}\n",
                   # fold 7 tests studios 6-10 and validates on 1-5
                   "cv/fold7/train": f"{u2}\n{u3}\n{u4}\n", "cv/fold7/valid": f"{u1}\n"})
-    assert files.pop("cv/README").startswith("fold0: test studios 76-80, valid 71-75")
+    assert files.pop("cv_info.txt").startswith("fold0: test studios 76-80, valid 71-75")
     assert files == {
         "wav.scp": (f"{u1} {sox(t / 'studio1-10/studio001/con' / (u1[9:] + '.flac'))}\n"
                     f"{u2} {sox(t / 'studio71-80/studio076/con' / (u2[9:] + '.flac'))}\n"

@@ -1,0 +1,297 @@
+#!/usr/bin/env python3
+"""EmoBox (a checkout of the benchmark's metadata + its downloads/ audio) -> Kaldi data dir.
+
+Reads `data/<ds>/<ds>.jsonl` (one record per utterance: key, wav, emo, optional
+start_time/end_time), `data/<ds>/label_map.json` (raw label -> benchmark label) and the folds
+`data/<ds>/fold_<k>/<ds>_{train,test[,valid]}_fold_<k>.jsonl`; the benchmark's own code is not
+used.  Speakers come from `data/<ds>/data.seg.wrd.stm` (third column) when shipped; otherwise
+each utterance is its own speaker (a warning says so).  Utterance ids are `<ds>-<spk>-<key>`
+with speaker `<ds>-<spk>`, so the EmoBox key is the id without the `<speaker>-` prefix.
+
+Label keys are normalised (case, known typos such as `boredem`) before mapping; a label the map
+does not cover is an error.  Labels are written lowercase (e.g. `angry`).  Folds go to
+cv/fold<k>/{train,valid,test}: the official valid set when shipped, else a seeded speaker-aware
+split of the training fold (recorded in cv_info.txt).
+
+`track2:<NAME>` as the dataset prepares a cross-corpus test set from
+`data/track2/<NAME>_selected_balenced.jsonl` (sic) with audio under --audio-root.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import shlex
+import sys
+from collections import Counter, OrderedDict, defaultdict
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import prep_common as pc  # noqa: E402
+from emotion2vec.errors import E2VError  # noqa: E402
+
+CORPUS = "EmoBox"
+# Known defects of shipped label maps / data labels, repaired on ingest (after lowercasing).
+LABEL_FIXES = {"boredem": "boredom"}
+# Published number of folds per dataset (others: 1).
+FOLDS = {"cafe": 3, "casia": 4, "jl-corpus": 4, "jlcorpus": 4, "savee": 4, "emodb": 5,
+         "esd": 5, "iemocap": 5, "polish": 5, "subesco": 5, "emovo": 6, "ravdess": 6}
+TRACK2 = ("IEMOCAP", "MELD", "RAVDESS", "SAVEE")
+TRACK2_CLASSES = ("angry", "happy", "neutral", "sad")
+
+
+def norm_label(label: str) -> str:
+    label = str(label).strip().lower()
+    return LABEL_FIXES.get(label, label)
+
+
+def read_jsonl(path: Path) -> List[dict]:
+    if not path.is_file():
+        raise E2VError(f"{path}: no such file")
+    out = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError as e:
+            raise E2VError(f"{path}:{lineno}: not JSON ({e})") from None
+        if not isinstance(rec, dict):
+            raise E2VError(f"{path}:{lineno}: not a JSON object")
+        rec["_where"] = f"{path}:{lineno}"
+        out.append(rec)
+    return out
+
+
+def read_label_map(path: Path) -> "OrderedDict[str, str]":
+    """Raw label (normalised) -> benchmark label (lowercase), repairing the known defects."""
+    if not path.is_file():
+        raise E2VError(f"{path}: no such file")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=OrderedDict)
+    except ValueError as e:
+        raise E2VError(f"{path}: not valid JSON ({e})") from None
+    out: "OrderedDict[str, str]" = OrderedDict()
+    for key, value in raw.items():
+        k, v = norm_label(key), norm_label(value)
+        if k != key:
+            print(f"{CORPUS}: {path}: label key '{key}' read as '{k}'")
+        if k in out and out[k] != v:
+            raise E2VError(f"{path}: '{key}' maps to '{value}' but '{k}' already maps to "
+                           f"'{out[k]}'")
+        out[k] = v
+    return out
+
+
+def read_speakers(stm: Path) -> Dict[str, str]:
+    """key -> speaker from an STM file (`<key> <channel> <speaker> <start> <end> ...`)."""
+    out = {}
+    for lineno, line in enumerate(stm.read_text(encoding="utf-8").splitlines(), 1):
+        f = line.split()
+        if not f or line.startswith(";;"):
+            continue
+        if len(f) < 3:
+            raise E2VError(f"{stm}:{lineno}: want '<key> <channel> <speaker> ...'")
+        if f[0] in out and out[f[0]] != f[2]:
+            raise E2VError(f"{stm}:{lineno}: '{f[0]}' has two speakers")
+        out[f[0]] = f[2]
+    return out
+
+
+def wav_entry(path: Path, rate) -> str:
+    if rate in (None, 16000, 16000.0):
+        return str(path)
+    return f"sox {shlex.quote(str(path))} -t wav -r 16000 -c 1 -b 16 - |"
+
+
+def speaker_split(train: List[str], utt2spk: Dict[str, str], fraction: float,
+                  rng: random.Random) -> "tuple[List[str], List[str], str]":
+    """Hold out whole speakers (about `fraction` of the utterances) as validation."""
+    by_spk: Dict[str, List[str]] = defaultdict(list)
+    for u in train:
+        by_spk[utt2spk[u]].append(u)
+    speakers = sorted(by_spk, key=pc.c_sort_key)
+    if len(speakers) >= 3 and len(speakers) < len(train):
+        rng.shuffle(speakers)
+        valid: List[str] = []
+        held = []
+        for s in speakers[:-1]:  # always leave at least one speaker for training
+            if len(valid) >= fraction * len(train):
+                break
+            valid += by_spk[s]
+            held.append(s)
+        vs = set(valid)
+        return [u for u in train if u not in vs], valid, f"speakers {' '.join(sorted(held))}"
+    items = sorted(train, key=pc.c_sort_key)
+    rng.shuffle(items)
+    n = max(1, round(fraction * len(items))) if len(items) > 1 else 0
+    vs = set(items[:n])
+    return [u for u in train if u not in vs], sorted(vs), "random utterances (no speakers)"
+
+
+def prepare_track2(a, root: Path) -> int:
+    name = a.dataset.split(":", 1)[1]
+    if name not in TRACK2:
+        raise E2VError(f"unknown track2 set '{name}' (known: {' '.join(TRACK2)})")
+    path = root / "data" / "track2" / f"{name}_selected_balenced.jsonl"
+    audio_root = Path(a.audio_root or root).resolve()
+    wav_scp, utt2spk, utt2emo = {}, {}, {}
+    for rec in read_jsonl(path):
+        try:
+            rel, label, spk = rec["wav_filename"], norm_label(rec["label"]), str(rec["speaker"])
+        except KeyError as e:
+            raise E2VError(f"{rec['_where']}: no field {e}") from None
+        if label not in TRACK2_CLASSES:
+            raise E2VError(f"{rec['_where']}: label '{label}' not one of {TRACK2_CLASSES}")
+        wav = audio_root / rel
+        if not wav.is_file():
+            raise E2VError(f"{rec['_where']}: no audio: {wav} is missing")
+        spk = f"{name.lower()}-{spk}"
+        utt = f"{spk}-{Path(rel).stem}"
+        if utt in utt2spk:
+            raise E2VError(f"{rec['_where']}: '{rel}' listed twice")
+        wav_scp[utt], utt2spk[utt], utt2emo[utt] = str(wav), spk, label
+    pc.check_counts(f"{CORPUS} track2 {name}", "utterances per class", Counter(utt2emo.values()),
+                    {c: 60 for c in TRACK2_CLASSES}, a.strict)
+    pc.write_data_dir(a.data_dir, wav_scp=wav_scp, utt2spk=utt2spk, utt2emo=utt2emo,
+                      spk2gender=None,
+                      classes=list(TRACK2_CLASSES))
+    print(f"{CORPUS}: wrote {a.data_dir} ({len(utt2emo)} utterances)")
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    p = pc.base_parser(__doc__.split("\n\n")[0])
+    p.add_argument("--audio-root", default="",
+                   help="folder holding downloads/ (the jsonl 'wav' paths are relative to it); "
+                        "default: the EmoBox checkout")
+    p.add_argument("--classes", default="",
+                   help="keep only these labels (default: every label of label_map.json)")
+    p.add_argument("--valid-fraction", type=float, default=0.2,
+                   help="share of a training fold held out for validation when no official "
+                        "valid set is shipped")
+    p.add_argument("--seed", type=int, default=42, help="seed of that validation split")
+    p.add_argument("emobox_dir", help="EmoBox checkout (holds data/<dataset>/)")
+    p.add_argument("dataset", help="dataset name as in data/ (e.g. iemocap, emodb), "
+                   "or track2:<IEMOCAP|MELD|RAVDESS|SAVEE>")
+    p.add_argument("data_dir", help="output data dir")
+    a = p.parse_args(argv)
+
+    root = Path(a.emobox_dir).resolve()
+    if not (root / "data").is_dir():
+        raise E2VError(f"{a.emobox_dir}: not an EmoBox checkout: it must contain data/<dataset>/ "
+                       "(set EMOBOX in db.sh or pass --corpus-dir)")
+    if a.dataset.startswith("track2:"):
+        return prepare_track2(a, root)
+    ds = a.dataset
+    ddir = root / "data" / ds
+    if not ddir.is_dir():
+        known = sorted(d.name for d in (root / "data").iterdir() if d.is_dir())
+        raise E2VError(f"{ddir}: no such dataset (known: {' '.join(known)})")
+    audio_root = Path(a.audio_root or root).resolve()
+    label_map = read_label_map(ddir / "label_map.json")
+    classes = pc.load_classes(a.classes) if a.classes else list(dict.fromkeys(label_map.values()))
+    stm = ddir / "data.seg.wrd.stm"
+    speakers = read_speakers(stm) if stm.is_file() else None
+    if speakers is None:
+        pc.warn(f"{stm}: not found; every utterance is its own speaker (speaker-aware "
+                "splits become random utterance splits)")
+
+    records = read_jsonl(ddir / f"{ds}.jsonl")
+    has_times = any("start_time" in r for r in records)
+    key2utt: Dict[str, str] = {}
+    wav_scp, segments, utt2spk, utt2emo = {}, {}, {}, {}
+    dropped: Counter = Counter()
+    missing = []
+    for rec in records:
+        where = rec["_where"]
+        try:
+            key, rel, emo = rec["key"], rec["wav"], rec["emo"]
+        except KeyError as e:
+            raise E2VError(f"{where}: no field {e}") from None
+        if key in key2utt:
+            raise E2VError(f"{where}: key '{key}' listed twice")
+        raw = norm_label(emo)
+        if raw not in label_map:
+            raise E2VError(f"{where}: label '{emo}' of '{key}' is not in {ddir / 'label_map.json'}"
+                           f" (covers: {' '.join(label_map)})")
+        label = label_map[raw]
+        if speakers is not None:
+            if key not in speakers:
+                raise E2VError(f"{where}: '{key}' has no speaker in {stm}")
+            spk = f"{ds}-{speakers[key]}"
+            utt = f"{spk}-{key}"
+        else:
+            spk = utt = key
+        key2utt[key] = utt
+        if label not in classes:
+            dropped[label] += 1
+            continue
+        wav = audio_root / rel
+        if not wav.is_file():
+            missing.append(str(wav))
+            continue
+        entry = wav_entry(wav, rec.get("sample_rate"))
+        if has_times:
+            rec_id = f"{ds}-" + re.sub(r"[^A-Za-z0-9_.-]", "_", str(Path(rel).with_suffix("")))
+            if rec_id in wav_scp and wav_scp[rec_id] != entry:
+                raise E2VError(f"{where}: recording id '{rec_id}' names two files")
+            wav_scp[rec_id] = entry
+            start = float(rec.get("start_time", 0.0))
+            end = float(rec["end_time"]) if "end_time" in rec else start + float(rec["length"])
+            if not end > start:
+                raise E2VError(f"{where}: empty segment {start}..{end} for '{key}'")
+            segments[utt] = f"{rec_id} {start:.3f} {end:.3f}"
+        else:
+            wav_scp[utt] = entry
+        utt2spk[utt], utt2emo[utt] = spk, label
+    if missing:
+        raise E2VError(f"{len(missing)} audio file(s) missing under {audio_root}, e.g. "
+                       f"{missing[0]} (pass --audio-root: the folder that holds downloads/)")
+    print(f"{CORPUS} {ds}: {len(records)} records; outside the classes "
+          f"({' '.join(f'{k} {v}' for k, v in sorted(dropped.items())) or 'none'}); "
+          f"kept {len(utt2emo)}")
+    pc.report_classes_and_speakers(f"{CORPUS} {ds}", utt2emo, utt2spk, None, None, a.strict)
+
+    cv, notes = {}, [f"EmoBox {ds} folds; validation: official when shipped, else seed "
+                     f"{a.seed}, fraction {a.valid_fraction}, speaker-aware\n"]
+    fold_dirs = sorted((d for d in ddir.glob("fold_*") if d.is_dir()),
+                       key=lambda d: int(d.name.split("_")[1]) if d.name[5:].isdigit() else 0)
+    for d in fold_dirs:
+        k = d.name.split("_", 1)[1]
+        parts = {}
+        for part in ("train", "valid", "test"):
+            f = d / f"{ds}_{part}_fold_{k}.jsonl"
+            if not f.is_file():
+                continue
+            utts = []
+            for rec in read_jsonl(f):
+                if rec.get("key") not in key2utt:
+                    raise E2VError(f"{rec['_where']}: key {rec.get('key')!r} is not in {ds}.jsonl")
+                if key2utt[rec["key"]] in utt2emo:  # outside --classes: dropped above
+                    utts.append(key2utt[rec["key"]])
+            parts[part] = utts
+        if "train" not in parts or "test" not in parts:
+            raise E2VError(f"{d}: want {ds}_train_fold_{k}.jsonl and {ds}_test_fold_{k}.jsonl")
+        if "valid" in parts:
+            notes.append(f"fold{k}: official valid set\n")
+        else:
+            rng = random.Random(a.seed + int(k) if k.isdigit() else a.seed)
+            parts["train"], parts["valid"], how = speaker_split(parts["train"], utt2spk,
+                                                                a.valid_fraction, rng)
+            notes.append(f"fold{k}: valid = {how}\n")
+        cv[f"fold{k}"] = parts
+    if not cv:
+        raise E2VError(f"{ddir}: no fold_<k>/ folders")
+    pc.check_total(f"{CORPUS} {ds}", "folds", len(cv), FOLDS.get(ds, 1), a.strict)
+    pc.write_data_dir(a.data_dir, wav_scp=wav_scp, segments=segments or None, utt2spk=utt2spk,
+                      utt2emo=utt2emo, spk2gender=None,
+                      classes=classes, cv=cv, info="".join(notes))
+    print(f"{CORPUS}: wrote {a.data_dir} ({len(utt2emo)} utterances, {len(cv)} folds)")
+    return 0
+
+
+if __name__ == "__main__":
+    pc.run(main, "prepare_emobox.py")
