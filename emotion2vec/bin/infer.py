@@ -34,10 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH", help="INPUT... OUT_DIR (or JOB_DIR... OUT_DIR with --merge)")
     p.add_argument("--model", help="model to use (see above)")
     p.add_argument("--model-type", default="auto",
-                   choices=["auto", "emotion2vec", "exp", "fold", "packed", "hf"],
+                   choices=["auto", "emotion2vec", "head", "packed", "hf"],
                    help="how to read --model (default: auto-detect)")
     p.add_argument("--fold", default="all",
-                   help="experiment folds to use: all (mean of their posteriors) or K or K1,K2")
+                   help="experiment folds to use: all (default: the mean of all their heads' "
+                   "posteriors, an ensemble) or K or K1,K2")
     p.add_argument("--encoder", help="encoder to use instead of the one recorded with a trained "
                    "head (e.g. a local copy of the checkpoint on this machine)")
     p.add_argument("--feat-info", help="feat_info.json of the features a head was trained on "

@@ -19,6 +19,7 @@ class Predictor:
     kind = "base"
     classes: List[str]
     sample_rate: int = 16000
+    min_samples: int = 400  # shortest input the model scores (one 25 ms frame at 16 kHz)
 
     def predict(self, wavs: Sequence[np.ndarray], want_embeddings: bool = False
                 ) -> Tuple[np.ndarray, Optional[List[np.ndarray]]]:

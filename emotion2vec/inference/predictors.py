@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import tarfile
 from pathlib import Path
@@ -31,87 +30,103 @@ class Emotion2vecPlus(Predictor):
                            "with the experiment directory")
         self.classes = list(self.m.labels)
         self.sample_rate = int(getattr(self.m, "sample_rate", 16000))
+        self.min_samples = int(getattr(self.m, "min_samples", 400))
 
     def describe(self) -> dict:
         return {"kind": self.kind, "model": self.spec, "classes": self.classes}
 
     def predict(self, wavs, want_embeddings=False):
-        post = np.asarray(self.m.classify(list(wavs)), dtype=np.float32)
-        embs = None
-        if want_embeddings:
-            embs = [np.asarray(f, dtype=np.float32).mean(0) for f in self.m.extract(list(wavs))]
-        return post, embs
+        if not want_embeddings:
+            return np.asarray(self.m.classify(list(wavs)), dtype=np.float32), None
+        out = self.m.extract_all(list(wavs))  # one forward pass for both
+        return (np.asarray(out["posteriors"], dtype=np.float32),
+                [np.asarray(u, dtype=np.float32) for u in out["utterance"]])
 
 
-def feature_extractor(feat_info: dict, device: str = "cpu", model: Optional[str] = None):
+def feature_extractor(feat_info: dict, device: str = "cpu", model: Optional[str] = None,
+                      trust_remote_code: bool = False):
     """Rebuild the extractor that made a feature directory, from its feat_info.json."""
     from emotion2vec.features import make_extractor, parse_layer
 
     if not feat_info.get("feat_type"):
         raise E2VError("the feature settings (feat_info.json) name no feat_type")
-    opts = dict(feat_info.get("options") or {})
-    for k in ("feat_type", "layer", "device", "granularity"):
-        opts.pop(k, None)
-    enc = model or feat_info.get("model")
-    if enc:
-        opts["model"] = enc
-    layer = parse_layer(feat_info.get("layer") or "last")
+    opts = feat_info.get("options") or {}
+    if opts.get("trust_remote_code") and not trust_remote_code:
+        raise E2VError(f"the head's encoder {feat_info.get('model')!r} was loaded with "
+                       "trust_remote_code (it runs its own Python code); pass "
+                       "--trust-remote-code to allow that here too")
+    layer = parse_layer(str(feat_info.get("layer") or "last"))
     if layer == "all":
         raise E2VError("a head trained on --layer all features needs one layer; use the "
                        "layer<k> feature directory it was trained on")
-    return make_extractor(feat_info["feat_type"], layer=layer, device=device, **opts)
+    return make_extractor(feat_info["feat_type"], model=model or feat_info.get("model"),
+                          layer=layer, device=device, num_mel_bins=opts.get("num_mel_bins"),
+                          trust_remote_code=bool(opts.get("trust_remote_code")),
+                          sample_rate=int(feat_info.get("sample_rate") or 16000))
 
 
 class HeadEnsemble(Predictor):
-    """Heads of one experiment (one fold or several) on the features they were trained on.
+    """Trained heads (one or several: folds x seeds) on the features they were trained on.
 
-    Several folds: the posteriors of all fold heads are averaged (an ensemble); `fold` picks
-    one. The embedding is the mean over frames of the head's input features.
+    Several heads: their posteriors are averaged (an ensemble). The feature settings come
+    from the heads (head.json records feat_info) unless given. The embedding is the mean over
+    frames of the heads' input features.
     """
 
     kind = "head"
 
-    def __init__(self, fold_dirs: Sequence[Path], feat_info: dict, device: str = "cpu",
-                 encoder: Optional[str] = None, source: Optional[str] = None):
+    def __init__(self, head_dirs: Sequence[Path], feat_info: Optional[dict] = None,
+                 device: str = "cpu", encoder: Optional[str] = None,
+                 source: Optional[str] = None, trust_remote_code: bool = False):
         from emotion2vec.heads import load_head
 
-        if not fold_dirs:
-            raise E2VError(f"{source}: no trained fold heads found")
-        self.fold_dirs = [Path(d) for d in fold_dirs]
+        if not head_dirs:
+            raise E2VError(f"{source}: no trained heads found")
+        self.head_dirs = [Path(d) for d in head_dirs]
         self.heads = []
-        for d in self.fold_dirs:
+        for d in self.head_dirs:
             try:
-                self.heads.append(load_head(d))
+                head = load_head(d)
             except E2VError:
                 raise
             except (OSError, ValueError, KeyError, RuntimeError) as e:
                 raise E2VError(f"{d}: cannot load the trained head: {e}") from e
+            if getattr(head, "input_normalization", "none") == "speaker":
+                raise E2VError(f"{d}: this head was trained on speaker-normalised features, "
+                               "which needs per-speaker statistics of the new audio; inference "
+                               "supports heads trained with --normalize none or global")
+            self.heads.append(head)
         self.classes = list(self.heads[0].classes)
-        for d, h in zip(self.fold_dirs, self.heads):
+        for d, h in zip(self.head_dirs, self.heads):
             if list(h.classes) != self.classes:
                 raise E2VError(f"{d}: its classes {list(h.classes)} differ from "
-                               f"{self.fold_dirs[0]}'s {self.classes}")
+                               f"{self.head_dirs[0]}'s {self.classes}")
+        if feat_info is None:
+            feat_info = getattr(self.heads[0], "feat_info", None)
+            if not feat_info:
+                raise E2VError(f"{self.head_dirs[0]}: the head records no feature settings; "
+                               "pass --feat-info <feat-dir>/feat_info.json")
         self.feat_info = dict(feat_info)
         self.granularity = self.feat_info.get("granularity", "frame")
-        self.extractor = feature_extractor(self.feat_info, device, encoder)
-        dim = self.feat_info.get("dim")
-        if dim is not None and int(self.extractor.dim) != int(dim):
+        self.extractor = feature_extractor(self.feat_info, device, encoder, trust_remote_code)
+        dims = {int(h.dim) for h in self.heads}
+        if dims != {int(self.extractor.dim)}:
             raise E2VError(f"the encoder gives {self.extractor.dim}-dimensional features, the "
-                           f"head was trained on {dim}")
+                           f"heads take {sorted(dims)}")
         self.sample_rate = int(self.feat_info.get("sample_rate") or 16000)
         self.source = source
         self.encoder = encoder or self.feat_info.get("model")
 
     def describe(self) -> dict:
         return {"kind": self.kind, "model": self.source, "encoder": self.encoder,
-                "folds": [d.name for d in self.fold_dirs],
-                "combination": "mean of fold posteriors" if len(self.heads) > 1 else "single head",
+                "heads": [str(d) for d in self.head_dirs],
+                "combination": "mean of head posteriors" if len(self.heads) > 1 else "single head",
                 "feat_info": self.feat_info, "classes": self.classes}
 
     def predict(self, wavs, want_embeddings=False):
         feats = [np.asarray(f, dtype=np.float32) for f in self.extractor.extract(list(wavs))]
-        if self.granularity == "utterance":
-            feats = [f.mean(0, keepdims=True) for f in feats]
+        if self.granularity == "utterance":  # as the extraction step pools them
+            feats = [f.mean(axis=-2, keepdims=True) for f in feats]
         post = np.mean([np.asarray(h.predict_proba(feats), dtype=np.float64) for h in self.heads],
                        axis=0).astype(np.float32)
         embs = [f.mean(0) for f in feats] if want_embeddings else None
@@ -119,51 +134,53 @@ class HeadEnsemble(Predictor):
 
 
 _FOLD_RE = re.compile(r"^fold(\d+)$")
+_SEED_RE = re.compile(r"^seed(\d+)$")
+
+
+def _numbered(d: Path, pattern) -> List[Path]:
+    found = [(int(m.group(1)), p) for p in d.iterdir() if p.is_dir() and (m := pattern.match(p.name))]
+    return [p for _, p in sorted(found)]
 
 
 def exp_folds(exp_dir: Path) -> List[Path]:
     """The `fold<k>` directories of an experiment, by fold number."""
-    folds = [(int(m.group(1)), p) for p in exp_dir.iterdir()
-             if p.is_dir() and (m := _FOLD_RE.match(p.name))]
-    return [p for _, p in sorted(folds)]
+    return _numbered(exp_dir, _FOLD_RE)
 
 
-def select_folds(exp_dir: Path, fold: str) -> List[Path]:
-    folds = exp_folds(exp_dir)
+def fold_heads(fold_dir: Path) -> List[Path]:
+    """The head directories of a fold: the fold itself, or its `seed<n>/` heads."""
+    if (fold_dir / "head.json").is_file():
+        return [fold_dir]
+    return [d for d in _numbered(fold_dir, _SEED_RE) if (d / "head.json").is_file()]
+
+
+def head_dirs(path: Path, fold: str = "all") -> List[Path]:
+    """Heads to use from an experiment dir (folds `fold`: all, K or K1,K2), a fold or a head dir."""
+    path = Path(path)
+    if not path.is_dir():
+        raise E2VError(f"{path}: no such directory")
+    if fold_heads(path):
+        if fold not in ("all", "", None):
+            raise E2VError(f"--fold {fold}: {path} is a single fold/head directory")
+        return fold_heads(path)
+    folds = exp_folds(path)
     if not folds:
-        raise E2VError(f"{exp_dir}: no fold<k> directories (not a training experiment?)")
-    if fold in ("all", "", None):
-        return folds
-    want = [f"fold{k.strip()}" for k in str(fold).split(",")]
-    by_name = {p.name: p for p in folds}
-    missing = [w for w in want if w not in by_name]
-    if missing:
-        raise E2VError(f"{exp_dir}: no {', '.join(missing)} (has {', '.join(by_name)})")
-    return [by_name[w] for w in want]
-
-
-def exp_feat_info(exp_dir: Path) -> dict:
-    """The feature settings a training experiment used (from its results.json settings)."""
-    from emotion2vec.training.features import read_feat_info
-
-    for name in ("feat_info.json",):
-        p = exp_dir / name
-        if p.is_file():
-            return json.loads(p.read_text(encoding="utf-8"))
-    res = exp_dir / "results.json"
-    if res.is_file():
-        settings = json.loads(res.read_text(encoding="utf-8")).get("settings", {})
-        if isinstance(settings.get("feat_info"), dict):
-            return settings["feat_info"]
-        feat_dir = settings.get("feat_dir")
-        if feat_dir:
-            info = read_feat_info(feat_dir)
-            if info:
-                return info
-            raise E2VError(f"{exp_dir}: its feature directory {feat_dir} has no feat_info.json; "
-                           "pass --feat-info FILE")
-    raise E2VError(f"{exp_dir}: cannot tell which features the heads were trained on (no "
-                   "results.json naming the feature directory); pass --feat-info FILE")
+        raise E2VError(f"{path}: no head.json, seed<n>/ or fold<k>/ here (not a trained "
+                       "head, fold or experiment directory)")
+    if fold not in ("all", "", None):
+        by_name = {p.name: p for p in folds}
+        want = [f"fold{k.strip()}" for k in str(fold).split(",")]
+        missing = [w for w in want if w not in by_name]
+        if missing:
+            raise E2VError(f"{path}: no {', '.join(missing)} (has {', '.join(by_name)})")
+        folds = [by_name[w] for w in want]
+    out = []
+    for f in folds:
+        heads = fold_heads(f)
+        if not heads:
+            raise E2VError(f"{f}: no trained head (head.json) in it (did training finish?)")
+        out += heads
+    return out
 
 
 def detect_kind(spec: str) -> str:
@@ -173,10 +190,8 @@ def detect_kind(spec: str) -> str:
     if p.is_dir():
         if (p / "config.json").is_file() and not (p / "config.yaml").is_file():
             return "hf"
-        if exp_folds(p) or (p / "results.json").is_file():
-            return "exp"
-        if any(p.glob("*.safetensors")) and not (p / "model.pt").is_file():
-            return "fold"
+        if exp_folds(p) or fold_heads(p):
+            return "head"
     return "emotion2vec"
 
 
@@ -186,9 +201,9 @@ def load_predictor(spec: str, kind: str = "auto", device: str = "cpu", fold: str
                    encoder: Optional[str] = None, cache_dir: Optional[Path] = None) -> Predictor:
     """The predictor for a `--model` argument.
 
-    kind: auto | emotion2vec (name, model dir or .pt of an emotion2vec+ model) | exp (a
-    training experiment dir) | fold (one fold dir) | packed (a steps/pack_model.sh file) | hf
-    (a Hugging Face audio-classification model dir).
+    kind: auto | emotion2vec (name, model dir or .pt of an emotion2vec+ model) | head (a
+    training experiment dir, one of its fold dirs, or a head dir) | packed (a file made by
+    steps/pack_model.sh) | hf (a Hugging Face audio-classification model dir).
     """
     if kind == "auto":
         kind = detect_kind(spec)
@@ -196,25 +211,24 @@ def load_predictor(spec: str, kind: str = "auto", device: str = "cpu", fold: str
         raise E2VError("--classes renames the labels of Hugging Face models only")
     if model_window and kind != "hf":
         raise E2VError("--model-window applies to Hugging Face models only")
+    if fold not in ("all", "", None) and kind not in ("head", "packed"):
+        raise E2VError("--fold applies to trained heads (experiment dirs, packed models) only")
     if kind == "hf":
         from emotion2vec.inference.hf import HFAudioClassifier
         return HFAudioClassifier(spec, device=device, trust_remote_code=trust_remote_code,
                                  model_window=model_window, classes=classes)
     if kind == "emotion2vec":
         return Emotion2vecPlus(spec, device=device)
-    if kind == "exp":
+    if kind == "head":
         p = Path(spec)
-        info = feat_info or exp_feat_info(p)
-        return HeadEnsemble(select_folds(p, fold), info, device, encoder, source=str(p.resolve()))
-    if kind == "fold":
-        p = Path(spec)
-        info = feat_info or exp_feat_info(p.parent)
-        return HeadEnsemble([p], info, device, encoder, source=str(p.resolve()))
+        return HeadEnsemble(head_dirs(p, fold), feat_info, device, encoder,
+                            source=str(p.resolve()), trust_remote_code=trust_remote_code)
     if kind == "packed":
         from emotion2vec.inference.packing import load_packed
-        return load_packed(spec, device=device, fold=fold, encoder=encoder, cache_dir=cache_dir)
-    raise E2VError(f"unknown model type '{kind}' (auto, emotion2vec, exp, fold, packed, hf)")
+        return load_packed(spec, device=device, fold=fold, encoder=encoder, cache_dir=cache_dir,
+                           trust_remote_code=trust_remote_code)
+    raise E2VError(f"unknown model type '{kind}' (auto, emotion2vec, head, packed, hf)")
 
 
-__all__ = ["Emotion2vecPlus", "HeadEnsemble", "load_predictor", "detect_kind", "select_folds",
-           "exp_folds", "exp_feat_info", "feature_extractor"]
+__all__ = ["Emotion2vecPlus", "HeadEnsemble", "load_predictor", "detect_kind", "head_dirs",
+           "exp_folds", "fold_heads", "feature_extractor"]

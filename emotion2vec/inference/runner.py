@@ -26,9 +26,6 @@ from emotion2vec.inference import writers
 
 log = logging.getLogger(__name__)
 
-# The shortest input every supported encoder accepts: one 25 ms frame at 16 kHz.
-MIN_SECONDS = 0.025
-
 
 @dataclass
 class Settings:
@@ -129,9 +126,9 @@ def run(predictor: Predictor, reader, out_dir: os.PathLike, settings: Settings,
         for utt in keys:
             try:
                 wav = reader.read(utt)
-                if len(wav) < MIN_SECONDS * sr:
+                if len(wav) < predictor.min_samples:
                     raise E2VError(f"utterance {utt}: too short to score ({len(wav)} samples, "
-                                   f"need at least {int(MIN_SECONDS * sr)})")
+                                   f"the model needs at least {predictor.min_samples})")
             except E2VError as e:
                 if not st.skip_bad:
                     raise
