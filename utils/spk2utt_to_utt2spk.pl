@@ -1,0 +1,1 @@
+spk2utt_to_utt2spk
