@@ -82,10 +82,11 @@ def check_counts(corpus: str, what: str, found: Mapping[str, int],
     if published is not None:
         ft, pt = sum(found.values()), sum(published.values())
         print(f"  {'total':<12} {ft:>6}  (published {pt})")
-    for m in mismatches:
+    if mismatches:  # one line per table: a look-alike or partial corpus differs everywhere
+        more = f" (and {len(mismatches) - 1} more in this table)" if len(mismatches) > 1 else ""
         if strict:
-            raise E2VError(m + " (--strict)")
-        warn(m)
+            raise E2VError(mismatches[0] + more + " (--strict)")
+        warn(mismatches[0] + more)
     return mismatches
 
 
