@@ -15,6 +15,7 @@ windows/{scores.jsonl,utt2emo,segments}, timeline, embeddings.{scp,ark|npy,keys}
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import shlex
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "consecutive windows of this many seconds and average (default 0: off)")
     p.add_argument("--classes", help="file of label names for a Hugging Face model whose "
                    "config has none (one per line, in class-index order)")
+    p.add_argument("--model-cache", help="where a packed model is unpacked (default OUT_DIR/.model)")
     p.add_argument("--merge", action="store_true", help="merge job output dirs into OUT_DIR")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
@@ -80,8 +82,8 @@ def _merge(job_dirs, out_dir: Path) -> int:
     utt_recs, win_recs, bad = [], [], {}
     for d in job_dirs:
         d = Path(d)
-        if not (d / "info.json").is_file():
-            raise E2VError(f"{d}: no info.json (the job did not finish)")
+        if not (d / ".done").is_file() or not (d / "info.json").is_file():
+            raise E2VError(f"{d}: the job did not finish (no .done marker)")
         infos.append(json.loads((d / "info.json").read_text(encoding="utf-8")))
         utt_recs += writers.read_jsonl(d / "scores.jsonl")
         if (d / "windows" / "scores.jsonl").is_file():
@@ -110,6 +112,24 @@ def _merge(job_dirs, out_dir: Path) -> int:
     return 0
 
 
+def _signature(argv, inputs, model: str) -> str:
+    """What a finished run depends on: its options, its input files, the model files' sizes
+    and times. A rerun with an equal signature is skipped (`.done` marker)."""
+    h = hashlib.sha256(json.dumps([a for a in argv if a != "--no-progress"]).encode())
+    files = []
+    for i in inputs:
+        p = Path(i)
+        files += [p / n for n in ("wav.scp", "segments") if (p / n).is_file()] if p.is_dir() else [p]
+    for f in files:
+        h.update(f.read_bytes() if f.stat().st_size < 50_000_000 else str(f.stat()).encode())
+    m = Path(model)
+    for f in sorted(m.rglob("*")) if m.is_dir() else ([m] if m.exists() else []):
+        if f.is_file():
+            st = f.stat()
+            h.update(f"{f}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format=f"{PROG}: %(message)s", stream=sys.stderr)
@@ -123,6 +143,7 @@ def main(argv=None) -> int:
         raise E2VError("--model is required")
 
     from emotion2vec.datadir import read_classes
+    from emotion2vec.fileio import atomic_write_text
     from emotion2vec.inference import runner, writers
     from emotion2vec.inference.inputs import open_input
     from emotion2vec.inference.predictors import load_predictor
@@ -131,7 +152,14 @@ def main(argv=None) -> int:
         raise E2VError("--segment-shift needs --segment-length")
     if args.segment_length < 0 or args.segment_shift < 0:
         raise E2VError("--segment-length/--segment-shift must not be negative")
+    argv = list(argv) if argv is not None else sys.argv[1:]
+    sig = _signature(argv, inputs, args.model)
+    done = out_dir / ".done"
+    if done.is_file() and done.read_text().strip() == sig and (out_dir / "info.json").is_file():
+        logging.info("%s: already done with these inputs and options; skipping", out_dir)
+        return 0
     out_dir.mkdir(parents=True, exist_ok=True)
+    done.unlink(missing_ok=True)
     feat_info = None
     if args.feat_info:
         try:
@@ -142,7 +170,7 @@ def main(argv=None) -> int:
         args.model, kind=args.model_type, device=args.device, fold=args.fold,
         trust_remote_code=args.trust_remote_code, model_window=args.model_window or None,
         classes=read_classes(args.classes) if args.classes else None, feat_info=feat_info,
-        encoder=args.encoder, cache_dir=out_dir / ".model")
+        encoder=args.encoder, cache_dir=Path(args.model_cache) if args.model_cache else out_dir / ".model")
     reader, times, source = open_input(inputs, out_dir / ".input", args.segments,
                                        sample_rate=predictor.sample_rate)
     settings = runner.Settings(
@@ -161,8 +189,9 @@ def main(argv=None) -> int:
         "audio_seconds": round(res.audio_seconds, 3), "elapsed_seconds": round(res.elapsed, 3),
         "embeddings": settings.embeddings,
         "command": " ".join(["python", "-m", f"emotion2vec.bin.{PROG}"]
-                            + [shlex.quote(a) for a in (argv or sys.argv[1:])]),
+                            + [shlex.quote(a) for a in argv]),
     })
+    atomic_write_text(done, sig + "\n")
     rtf = res.elapsed / res.audio_seconds if res.audio_seconds else 0.0
     logging.info("%d utterances (%.1f s of audio) in %.1f s (real-time factor %.3f); %d skipped",
                  n, res.audio_seconds, res.elapsed, rtf, len(res.bad))
