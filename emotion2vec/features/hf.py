@@ -19,7 +19,9 @@ class HFEncoderFeatures(Extractor):
     """Hidden states of a transformers audio encoder.
 
     `layer`: None (`last_hidden_state`), k in 0..L (`hidden_states[k]`; 0 is the input of the
-    first transformer layer) or "all" (layers 1..L as [L, T, D]).
+    first transformer layer) or "all" (layers 1..L as [L, T, D]).  Models with a final layer
+    norm after the last block (wav2vec2/HuBERT "large", do_stable_layer_norm) give
+    `last_hidden_state` = that norm applied to layer L, so "last" and "L" differ there.
 
     Batches are used only where the model takes an attention mask (its feature extractor says
     `return_attention_mask`): models whose convolutional front end uses group norm over time

@@ -1,0 +1,91 @@
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "audio"))
+import audio_synth  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+STEP = ROOT / "steps" / "extract_feats.sh"
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory):
+    """{"file"|"pipe"|"ark"|"segments": data dir} holding the same 12 utterances."""
+    if not audio_synth.have_tools():
+        pytest.skip("espeak-ng and sox are needed for the synthetic corpus")
+    return audio_synth.make_forms(tmp_path_factory.mktemp("corpus"))
+
+
+@pytest.fixture
+def data_copy(corpus, tmp_path):
+    """A private copy of one form's data dir (the step writes split dirs and feats.scp there)."""
+    def copy(form="file", name=None):
+        dst = tmp_path / (name or f"data_{form}")
+        shutil.copytree(corpus[form], dst)
+        return dst
+    return copy
+
+
+def run_step(*args, check=True, env=None):
+    """Run steps/extract_feats.sh; returns the CompletedProcess (text output)."""
+    e = dict(os.environ)
+    e.update(env or {})
+    p = subprocess.run(["bash", str(STEP), *map(str, args)], capture_output=True, text=True,
+                       env=e, timeout=300)
+    if check and p.returncode != 0:
+        raise AssertionError(f"step failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
+    return p
+
+
+@pytest.fixture(scope="session")
+def tiny_e2v(tmp_path_factory):
+    """A tiny random emotion2vec checkpoint in the released fairseq container format."""
+    from emotion2vec.models.tiny import make_tiny_checkpoint
+
+    return str(make_tiny_checkpoint(tmp_path_factory.mktemp("e2v") / "tiny.pt", fmt="fairseq"))
+
+
+@pytest.fixture(scope="session")
+def tiny_hf(tmp_path_factory):
+    """Tiny random transformers encoders saved with save_pretrained (no network):
+    {"wav2vec2": dir (layer-norm front end, attention mask), "hubert": dir (group norm)}."""
+    transformers = pytest.importorskip("transformers")
+    import torch
+
+    root = tmp_path_factory.mktemp("hf")
+    small = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                 conv_dim=(16,) * 7, num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2,
+                 vocab_size=10)
+    out = {}
+    torch.manual_seed(0)
+    w2v = transformers.Wav2Vec2Model(transformers.Wav2Vec2Config(
+        feat_extract_norm="layer", do_stable_layer_norm=True, **small))
+    out["wav2vec2"] = root / "wav2vec2"
+    w2v.save_pretrained(out["wav2vec2"])
+    transformers.Wav2Vec2FeatureExtractor(
+        sampling_rate=16000, do_normalize=True, return_attention_mask=True).save_pretrained(out["wav2vec2"])
+    hub = transformers.HubertModel(transformers.HubertConfig(feat_extract_norm="group", **small))
+    out["hubert"] = root / "hubert"
+    hub.save_pretrained(out["hubert"])
+    transformers.Wav2Vec2FeatureExtractor(
+        sampling_rate=16000, do_normalize=False, return_attention_mask=False).save_pretrained(out["hubert"])
+    return {k: str(v) for k, v in out.items()}
+
+
+def read_feats(feat_dir_or_scp):
+    """{utt: numpy matrix} from a feat dir's feats.scp, read with kaldi_native_io."""
+    import kaldi_native_io as kio
+
+    p = Path(feat_dir_or_scp)
+    scp = p / "feats.scp" if p.is_dir() else p
+    out = {}
+    reader = kio.SequentialFloatMatrixReader(f"scp:{scp}")
+    for utt, mat in reader:
+        out[utt] = mat.copy()
+    reader.close()
+    return out
