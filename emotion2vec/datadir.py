@@ -716,7 +716,11 @@ def validate_data_dir(path: PathLike, *, no_wav: bool = False, no_feats: bool = 
     rep = _Report()
     dd = DataDir(d)
     unreadable = set()
+    skipped = {n for n, off in (("wav.scp", no_wav), ("feats.scp", no_feats), ("text", no_text))
+               if off}
     for fname, p in data_files(d).items():
+        if fname in skipped:
+            continue
         try:
             dd.files[fname] = read_kv(p)
         except DataDirError as e:
