@@ -76,8 +76,12 @@ def synth(text: str, voice: str, pitch: int, speed: int, amp: int, effects: Sequ
 
 
 def make(out: Path, sentences_per_emotion: int = 3) -> int:
+    """Write <out>/IEMOCAP_full_release (skipped when it exists with the same settings)."""
     emos = list(EMOTIONS)
     top = out / "IEMOCAP_full_release"
+    stamp = f"make_mini_corpus sentences_per_emotion={sentences_per_emotion} version=1\n"
+    if (top / ".done").is_file() and (top / ".done").read_text() == stamp:
+        return 0
     tmp_top = out / f".IEMOCAP_full_release.tmp"
     if tmp_top.exists():
         shutil.rmtree(tmp_top)
@@ -129,6 +133,7 @@ def make(out: Path, sentences_per_emotion: int = 3) -> int:
                          RATE, subtype="PCM_16")
                 atomic_write_text(ev / f"{dialog}.txt", "".join(lines))
                 atomic_write_text(ev / "Categorical" / f"{dialog}_e1_cat.txt", "".join(cat_lines))
+    atomic_write_text(tmp_top / ".done", stamp)  # complete: a rerun reuses it
     if top.exists():
         shutil.rmtree(top)
     tmp_top.rename(top)
@@ -145,7 +150,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if shutil.which(tool) is None:
             raise E2VError(f"{tool} not found: install it (Debian: apt-get install espeak-ng sox)")
     n = make(Path(a.out_dir).resolve(), a.sentences_per_emotion)
-    print(f"make_mini_corpus.py: wrote {n} utterances to {Path(a.out_dir) / 'IEMOCAP_full_release'}")
+    where = Path(a.out_dir) / "IEMOCAP_full_release"
+    print(f"make_mini_corpus.py: wrote {n} utterances to {where}" if n else
+          f"make_mini_corpus.py: {where} is complete with these settings; kept")
     return 0
 
 
