@@ -59,15 +59,18 @@ def slurm_cluster():
         pytest.fail(f"tools/slurm/start.sh failed (exit {start.returncode}):\n"
                     f"{start.stdout}{start.stderr}")
     conf = state / "slurm.conf"
-    old = os.environ.get("SLURM_CONF")
-    os.environ["SLURM_CONF"] = str(conf)
+    # E2V_POLL_MAX: launchers poll this small cluster more often than a real one.
+    new = {"SLURM_CONF": str(conf), "E2V_POLL_MAX": "0.5"}
+    old = {k: os.environ.get(k) for k in new}
+    os.environ.update(new)
     try:
         yield SlurmCluster(state, conf, dict(os.environ))
     finally:
-        if old is None:
-            os.environ.pop("SLURM_CONF", None)
-        else:
-            os.environ["SLURM_CONF"] = old
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
         subprocess.run([str(REPO / "tools/slurm/stop.sh"), str(state)],
                        capture_output=True, timeout=60)
         shutil.rmtree(state, ignore_errors=True)
