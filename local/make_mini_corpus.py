@@ -49,7 +49,8 @@ EMOTIONS = {
 }
 SENTENCES = ["See you at seven.", "Nobody told me.", "The train is late.",
              "We painted it blue.", "You kept the letter.", "That is what she said."]
-PAUSE = 0.3  # seconds of silence between turns in the dialog wavs
+PAUSE_SAMPLES = 4800  # 0.3 s of silence between turns in the dialog wavs
+MS = RATE // 1000
 
 
 def dialogs_of(n: int) -> List[str]:
@@ -85,7 +86,7 @@ def make(out: Path, sentences_per_emotion: int = 3) -> int:
     tmp_top = out / f".IEMOCAP_full_release.tmp"
     if tmp_top.exists():
         shutil.rmtree(tmp_top)
-    count = 0
+    count = hap_turns = 0
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
         for n in range(1, 6):
@@ -97,7 +98,6 @@ def make(out: Path, sentences_per_emotion: int = 3) -> int:
                 lines = ["% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]\n\n"]
                 cat_lines = []
                 audio: List[np.ndarray] = []
-                t_now = PAUSE
                 turn = {"F": 0, "M": 0}
                 # both speakers, every emotion, alternating turns; one xxx/fru turn per dialog
                 plan = []
@@ -111,24 +111,29 @@ def make(out: Path, sentences_per_emotion: int = 3) -> int:
                     pitch_off, speed, amp, effects, avd = EMOTIONS.get(emo, EMOTIONS["neu"])
                     voice = VOICES[n][0 if g == "F" else 1]
                     x = synth(text, voice, BASE_PITCH[g] + pitch_off, speed, amp, effects, tmp)
+                    # whole milliseconds: the label lines' 4-decimal spans are then exact, so a
+                    # segment of the dialog equals the sentence wav sample for sample
+                    x = np.concatenate([x, np.zeros(-len(x) % MS, np.float32)])
                     utt = f"{dialog}_{g}{turn[g]:03d}"
                     turn[g] += 1
                     wav = sdir / "sentences" / "wav" / dialog / f"{utt}.wav"
                     wav.parent.mkdir(parents=True, exist_ok=True)
                     sf.write(str(wav), x, RATE, subtype="PCM_16")
-                    start, end = t_now, t_now + len(x) / RATE
-                    audio += [np.zeros(int(round(start * RATE)) - sum(map(len, audio)),
-                                       np.float32), x]
-                    t_now = end + PAUSE
+                    start_sample = sum(map(len, audio)) + PAUSE_SAMPLES
+                    audio += [np.zeros(PAUSE_SAMPLES, np.float32), x]
+                    start, end = start_sample / RATE, (start_sample + len(x)) / RATE
                     # half of the happy turns carry IEMOCAP's `exc` code (merged into hap)
-                    label = "exc" if emo == "hap" and turn[g] % 2 == 0 else emo
+                    label = emo
+                    if emo == "hap":
+                        hap_turns += 1
+                        label = "exc" if hap_turns % 2 == 0 else "hap"
                     lines.append(f"[{start:.4f} - {end:.4f}]\t{utt}\t{label}\t"
                                  f"[{avd[0]}, {avd[1]}, {avd[2]}]\n"
                                  f"C-E1:\t{label};\t()\nC-E2:\t{label};\t()\n"
                                  f"A-E1:\tval {avd[0][0]}; act {avd[1][0]}; dom {avd[2][0]};\t()\n\n")
                     cat_lines.append(f"{utt} :{label}; ()\n")
                     count += 1
-                audio.append(np.zeros(int(PAUSE * RATE), np.float32))
+                audio.append(np.zeros(PAUSE_SAMPLES, np.float32))
                 sf.write(str(sdir / "dialog" / "wav" / f"{dialog}.wav"), np.concatenate(audio),
                          RATE, subtype="PCM_16")
                 atomic_write_text(ev / f"{dialog}.txt", "".join(lines))

@@ -1,6 +1,6 @@
 """local/prepare_emobox.py on a look-alike EmoBox checkout (+ downloads/ audio)."""
 
-from conftest import read_dir, run_prep
+from lookalike import read_dir, run_prep
 
 U = {n: f"emodb-{s}-emodb-{n}" for n, s in [
     ("03a01Wa", "03"), ("03a02Nb", "03"), ("08a01Lb", "08"), ("08b01Na", "08"),

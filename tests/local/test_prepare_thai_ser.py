@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import REPO, read_dir, run_prep
+from lookalike import REPO, read_dir, run_prep
 
 CONF = REPO / "egs" / "thai_ser" / "conf"
 
