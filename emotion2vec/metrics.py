@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
-from sklearn.metrics import f1_score
 
 from emotion2vec.errors import E2VError
 
@@ -52,14 +51,18 @@ def score_labels(ref: Sequence[str], hyp: Sequence[Optional[str]],
     recall = [float(correct[i] / support[i]) if present[i] else None for i in range(C)]
     wa = float(correct.sum() / len(ref))
     ua = float(np.mean(correct[present] / support[present]))
-    # F1 from scikit-learn on the labels seen in reference or hypothesis (MISSING excluded:
-    # its utterances still count as false negatives of their reference class).
-    y_true = [classes[i] for i in r_idx]
-    y_pred = [MISSING if i == C else classes[i] for i in h_idx]
-    labels = [c for i, c in enumerate(classes) if present[i] or (h_idx == i).any()]
-    f1_macro = float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0))
-    f1_weighted = float(f1_score(y_true, y_pred, labels=labels, average="weighted",
-                                 zero_division=0))
+    # F1 over the classes seen in reference or hypothesis (MISSING is not a class: its
+    # utterances are false negatives of their reference class).  Equals scikit-learn's
+    # f1_score(labels=those classes, zero_division=0); computed here from the confusion
+    # matrix because this runs after every training epoch.
+    pred_count = confusion[:, :C].sum(axis=0)
+    seen = present | (pred_count > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        prec = np.where(pred_count > 0, correct / pred_count, 0.0)
+        rec = np.where(present, correct / np.maximum(support, 1), 0.0)
+        f1 = np.where(prec + rec > 0, 2 * prec * rec / (prec + rec), 0.0)
+    f1_macro = float(f1[seen].mean())
+    f1_weighted = float((f1 * support).sum() / support.sum())
     return {
         "wa": wa, "ua": ua, "f1_macro": f1_macro, "f1_weighted": f1_weighted,
         "recall": dict(zip(classes, recall)),

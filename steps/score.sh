@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Score predictions against reference labels with the same code as steps/train_cv.sh, so any
+# external system can be compared.  Every reference utterance is scored: a missing prediction
+# counts as wrong and is listed; a prediction for an utterance not in the reference is an error.
+set -euo pipefail
+root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
+. "$root/path.sh"
+
+help_message="Usage: $0 [options] <ref-utt2emo> <hyp> [<out-dir>]
+ e.g.: $0 --classes data/iemocap/emotions.txt data/iemocap/utt2emo my_system.txt exp/my_system
+<hyp>: lines 'utt label [...]' (extra columns ignored), or a predictions file of train_cv.sh.
+Prints WA, UA, macro-F1, weighted-F1 and the UA 95 % CI; with <out-dir> also writes
+results.json, summary.md and confusion.{txt,png} there."
+
+# Begin configuration section.
+classes=                # class inventory file ('' = the labels seen in reference and hypothesis)
+label_map=              # '<from> <to>' label merges applied to both sides
+# End configuration section.
+. "$root/utils/parse_options.sh"
+
+if [ $# -lt 2 ] || [ $# -gt 3 ]; then
+  echo "$help_message" >&2
+  echo "$0: error: expected 2 or 3 arguments, got $#" >&2
+  exit 2
+fi
+opts=()
+[ -z "$classes" ] || opts+=(--classes "$classes")
+[ -z "$label_map" ] || opts+=(--label-map "$label_map")
+exec python -m emotion2vec.bin.score ${opts[@]+"${opts[@]}"} "$@"

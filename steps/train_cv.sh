@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Train a downstream head with speaker/session-independent cross-validation and score it.
+#   prepare (labels, features, folds) -> $cmd JOB=1:K train one fold each -> merge + score.
+# Outputs in <exp-dir>: results.json (WA/UA/F1 in %, per fold, pooled, settings), predictions,
+# summary.md, confusion.{txt,png}, cmd, fold<k>/seed<s>/ (reloadable head), log/train.<k>.log.
+set -euo pipefail
+root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
+. "$root/path.sh"
+cmdline=$(printf 'cd %q && ' "$PWD"; printf '%q ' "$0" "$@")   # recorded in <exp>/cmd
+
+help_message="Usage: $0 [options] <data-dir> <feat-dir> <exp-dir>
+ e.g.: $0 --head e2v --cv leave-one-session-out data/iemocap feats/iemocap_e2v exp/iemocap_e2v
+Reads <feat-dir>/feats.scp (frame [T,D] or utterance [1,D] matrices) and <data-dir>/utt2emo.
+Folds (--cv): auto | utt2fold | lists:<dir> | leave-one-session-out | leave-one-speaker-out |
+  leave-one-group-out | speaker-groups:K.  Validation (--valid): random:P | speaker |
+  list:<file> | none | test.  Rerunning skips finished folds; changed settings are refused."
+
+# utils/parse_options.sh reads `--config FILE` as a file of options even when the script
+# declares its own `config`; here --config names the head's YAML, so take it out first.
+_args=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --config=*) _config=${1#--config=}; shift ;;
+    --config) [ $# -ge 2 ] || { echo "$0: error: option '--config' needs a value" >&2; exit 2; }
+              _config=$2; shift 2 ;;
+    --) _args+=("$@"); break ;;
+    *) _args+=("$1"); shift ;;
+  esac
+done
+set -- ${_args[@]+"${_args[@]}"}
+
+# Begin configuration section.
+cmd=run.py              # job launcher ($train_cmd from cmd.sh; Kaldi's run.pl works too)
+head=e2v                # e2v | attn | linear | mlp | cnn | svm | logreg
+config=                 # head/trainer YAML ('' = conf/heads/<head>.yaml)
+cv=auto                 # fold protocol (see above)
+valid=random:0.2        # validation set inside each training fold (see above)
+seeds=1                 # training runs per fold with seeds seed..seed+N-1 (mean and std reported)
+seed=42                 # first seed (folds of speaker-groups:K and random validation use it too)
+classes=                # class inventory file ('' = <data-dir>/emotions.txt)
+label_map=              # file of '<from> <to>' label merges (e.g. 'exc hap')
+normalize=              # none | global | speaker ('' = the head config's choice)
+class_weight=false      # inverse-frequency class weights in the loss
+drop_unlisted=false     # leave out (and list) utterances whose label is not in the inventory
+allow_speaker_overlap=false  # accept generated folds whose test speakers also train
+num_threads=1           # CPU threads per fold job
+# End configuration section.
+. "$root/utils/parse_options.sh"
+[ -z "${_config+x}" ] || config=$_config
+
+if [ $# -ne 3 ]; then
+  echo "$help_message" >&2
+  echo "$0: error: expected 3 arguments, got $#" >&2
+  exit 2
+fi
+data=$1
+feats=$2
+exp=$3
+
+[ -d "$data" ] || { echo "$0: error: no such data directory: $data" >&2; exit 1; }
+[ -f "$feats/feats.scp" ] || { echo "$0: error: no $feats/feats.scp (run steps/extract_feats.sh)" >&2; exit 1; }
+mkdir -p "$exp/log"
+
+opts=(--head "$head" --cv "$cv" --valid "$valid" --seeds "$seeds" --seed "$seed"
+      --class-weight "$class_weight" --drop-unlisted "$drop_unlisted"
+      --allow-speaker-overlap "$allow_speaker_overlap")
+[ -z "$config" ] || opts+=(--config "$config")
+[ -z "$classes" ] || opts+=(--classes "$classes")
+[ -z "$label_map" ] || opts+=(--label-map "$label_map")
+[ -z "$normalize" ] || opts+=(--normalize "$normalize")
+
+echo "$0: preparing $exp (head $head, cv $cv, valid $valid, seeds $seeds)"
+nf=$(python -m emotion2vec.bin.train_cv_prepare "${opts[@]}" --command "$cmdline" \
+       "$data" "$feats" "$exp" 2> "$exp/log/prepare.log") || {
+  cat "$exp/log/prepare.log" >&2; exit 1; }
+cat "$exp/log/prepare.log" >&2
+echo "$cmdline" > "$exp/cmd"
+
+echo "$0: training $nf folds: $cmd JOB=1:$nf $exp/log/train.JOB.log"
+"$cmd" --num-threads "$num_threads" JOB=1:"$nf" "$exp/log/train.JOB.log" \
+  env OMP_NUM_THREADS="$num_threads" MKL_NUM_THREADS="$num_threads" \
+  python -m emotion2vec.bin.train_fold --fold JOB "$exp" || {
+  echo "$0: error: training failed; see $exp/log/train.*.log (rerun to resume: done folds are kept)" >&2
+  exit 1; }
+
+python -m emotion2vec.bin.train_cv_merge "$exp"
+echo "$0: results: $exp/results.json, summary: $exp/summary.md, confusion: $exp/confusion.png"
