@@ -1,6 +1,7 @@
-"""Build the FunASR reference port of emotion2vec (test-only dependency) with our tiny/base sizes.
+"""Build the FunASR reference port of emotion2vec (tests and benchmark only; FunASR is not a
+dependency of the toolkit) with random weights.
 
-Imported by the tests and by benchmarks/bench_model.py; FunASR is imported lazily so that the
+Used by tests/models and benchmarks/bench_model.py; FunASR is imported lazily so that the
 rest of the suite runs without it.
 """
 

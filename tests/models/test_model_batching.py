@@ -1,0 +1,59 @@
+"""Batched inference equals one-at-a-time inference."""
+
+import numpy as np
+import pytest
+
+from emotion2vec.models.encoder import EncoderConfig, Emotion2vec
+from emotion2vec.models.model import Emotion2vecModel
+from emotion2vec.models.tiny import random_state_dict
+
+
+def _assert_same(batched, single, tol=1e-4):
+    assert len(batched) == len(single)
+    for a, b in zip(batched, single):
+        assert a.shape == b.shape
+        assert np.abs(a - b).max() < tol
+
+
+def test_tiny_batch_of_very_different_lengths(tiny_plus, speech):
+    m = tiny_plus
+    wavs = [speech(n, seed=n) for n in (20000, 400, 3217, 9000, 401)]
+    _assert_same(m.extract(wavs), [m.extract([w])[0] for w in wavs])
+    _assert_same(m.extract(wavs, layer="all"), [m.extract([w], layer="all")[0] for w in wavs])
+    _assert_same(m.extract(wavs, layer=2), [m.extract([w], layer=2)[0] for w in wavs])
+    np.testing.assert_allclose(m.embed(wavs), np.concatenate([m.embed([w]) for w in wavs]),
+                               atol=1e-5)
+    np.testing.assert_allclose(m.classify(wavs),
+                               np.concatenate([m.classify([w]) for w in wavs]), atol=1e-6)
+    assert [f.shape[0] for f in m.extract(wavs)] == [m.num_frames(len(w)) for w in wavs]
+
+
+def test_utterance_feature_is_mean_of_valid_frames(tiny_plus, speech):
+    wavs = [speech(n, seed=1) for n in (30000, 5000)]
+    frames = tiny_plus.extract(wavs)
+    out = tiny_plus.extract_all(wavs)
+    for i, f in enumerate(frames):
+        np.testing.assert_allclose(out["utterance"][i], f.mean(0), atol=1e-5)
+        np.testing.assert_allclose(out["frames"][i], f, atol=1e-6)
+    assert out["posteriors"].shape == (2, 9)
+    np.testing.assert_allclose(out["posteriors"].sum(1), 1.0, atol=1e-5)
+
+
+def test_base_size_batch_equals_single(speech):
+    """At the released size (random weights): padding must not leak into valid frames."""
+    cfg = EncoderConfig(num_classes=9)
+    net = Emotion2vec(cfg)
+    net.load_state_dict(random_state_dict(cfg, seed=3))
+    m = Emotion2vecModel(net, labels=[str(i) for i in range(9)])
+    wavs = [speech(n, seed=n) for n in (24000, 401, 6000)]
+    _assert_same(m.extract(wavs), [m.extract([w])[0] for w in wavs])
+    np.testing.assert_allclose(m.classify(wavs),
+                               np.concatenate([m.classify([w]) for w in wavs]), atol=1e-5)
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2), (2, 0, 1)])
+def test_batch_order_does_not_matter(tiny_plus, order, speech):
+    wavs = [speech(n, seed=n) for n in (7000, 12000, 900)]
+    ref = tiny_plus.extract(wavs)
+    got = tiny_plus.extract([wavs[i] for i in order])
+    _assert_same(got, [ref[i] for i in order], tol=1e-5)
