@@ -95,7 +95,7 @@ def read_kv(path: PathLike, *, check_sorted: bool = True,
     if not path.is_file():
         raise DataDirError(f"{path}: no such file")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")   # bytes: keep any '\r' to report it
     except UnicodeDecodeError as e:
         raise DataDirError(f"{path}: not valid UTF-8 text ({e})") from None
     lines = text.split("\n")
