@@ -53,6 +53,14 @@ case $nj in ''|*[!0-9]*|0) echo "$0: error: --nj must be a positive integer, got
 case $num_threads in ''|*[!0-9]*|0) echo "$0: error: --num-threads must be a positive integer" >&2; exit 2 ;; esac
 [ -f "$data/wav.scp" ] || die "no such file: $data/wav.scp"
 [ -f "$data/utt2spk" ] || die "no such file: $data/utt2spk"
+# Like Kaldi: features of an earlier run are moved aside, not validated or mixed in.
+for f in feats.scp utt2num_frames; do
+  if [ -f "$data/$f" ]; then
+    mkdir -p "$data/.backup"
+    echo "$0: moving $data/$f to $data/.backup"
+    mv "$data/$f" "$data/.backup/$f"
+  fi
+done
 validate_data_dir.sh --no-feats "$data" || die "data dir $data does not validate"
 
 nutt=$(wc -l < "$data/utt2spk")
