@@ -167,9 +167,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                                               or os.environ.get("SGE_TASK_ID") or "1")
     spec = load_spec(argv[0])
     code = run_from_spec(spec, int(task_id))
-    exit_file = spec.get("exit_file")
-    if exit_file:  # Grid Engine: the exit status where the launcher can read it
-        write_exit_file(substitute(exit_file, spec.get("jobname"), int(task_id)), code)
+    if spec.get("exit_prefix"):  # the exit status where the launcher can read it (Grid Engine)
+        write_exit_file(spec["exit_prefix"] + str(int(task_id)), code)
     return min(code, 255)
 
 
