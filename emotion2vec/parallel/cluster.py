@@ -5,7 +5,8 @@ scheduler for every task's final state and exit code, and cancelling on Ctrl-C.
 Files for a call whose log is <dir>/x.JOB.log (Kaldi puts them in <dir>/q/ as well):
     <dir>/q/x.sh          the job script         <dir>/q/x.json   the task spec
     <dir>/q/x.<n>.out     the scheduler's own output of task n (runner errors, OOM notes)
-    <dir>/q/x.exit.<n>    task n's exit status (Grid Engine; written atomically by the task)
+    <dir>/q/x.exit.<n>    task n's exit status (written atomically by the task)
+    <dir>/q/x.submit      the exact submit command      <dir>/q/x.jobid  the job id
 """
 
 from __future__ import annotations
@@ -41,7 +42,14 @@ class TaskStatus:
 class Backend:
     prog = "launcher"
     conf_name = ""
-    vanish_grace = 10.0   # seconds a task may be missing from the scheduler before we look elsewhere
+    default_vanish_grace = 10.0  # seconds a task may be missing before it counts as vanished
+
+    @property
+    def vanish_grace(self) -> float:
+        try:
+            return float(os.environ.get("E2V_VANISH_GRACE", self.default_vanish_grace))
+        except ValueError:
+            return self.default_vanish_grace
 
     @property
     def max_interval(self) -> float:
@@ -200,6 +208,7 @@ def main(backend: Backend, argv: Optional[List[str]] = None) -> int:
         return 1
     cmd = backend.submit_command(cfg.command + cfg_args + req.raw_options, req, call.name,
                                  call.qdir, call.script, throttle)
+    write_atomic(os.path.join(call.qdir, f"{call.name}.submit"), shlex.join(cmd) + "\n")
     try:
         sub = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     except (OSError, subprocess.TimeoutExpired) as e:

@@ -23,7 +23,7 @@ from .cluster import TaskStatus, expand_ids, run_quiet
 class GridEngine(cluster.Backend):
     prog = "queue.py"
     conf_name = "queue.conf"
-    vanish_grace = 90.0
+    default_vanish_grace = 90.0
 
     def __init__(self):
         self._acct: Optional[Dict[int, Dict[str, str]]] = None
