@@ -48,6 +48,7 @@ esac
 [ "$layer" = last ] || feat_tag+="_l$layer"
 feats=feats/$(basename "$data")_$feat_tag
 exp=exp/$(basename "$data")_${feat_tag}_${head}_${cv//[:\/]/-}
+[ -z "$head_config" ] || exp+=_$(basename "$head_config" .yaml)
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   echo "Stage 0: data preparation: ${corpus_dir:-<unset>} ($dataset) -> $data"

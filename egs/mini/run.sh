@@ -32,7 +32,7 @@ model=                  # emotion2vec / hf model (name, directory or .pt); none 
 layer=last              # last | N | all
 device=cpu              # cpu | cuda
 head=e2v                # e2v | linear | mlp | attn | cnn | svm | logreg
-head_config=            # YAML of head/trainer settings (steps/train_cv.sh --config)
+head_config=conf/head.yaml  # head/trainer YAML (steps/train_cv.sh --config): short schedule
 cv=auto                 # auto (= leave-one-session-out: utt2session) | leave-one-speaker-out | ...
 valid=                  # validation inside each training fold ('': steps/train_cv.sh default)
 seeds=1                 # training runs per fold (different seeds)
@@ -48,6 +48,7 @@ esac
 [ "$layer" = last ] || feat_tag+="_l$layer"
 feats=feats/mini_$feat_tag
 exp=exp/mini_${feat_tag}_${head}_${cv//[:\/]/-}
+[ -z "$head_config" ] || exp+=_$(basename "$head_config" .yaml)
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   echo "Stage 0: data: generated corpus $corpus_dir/IEMOCAP_full_release -> $data"
