@@ -120,7 +120,7 @@ def _signature(argv, inputs, model: str) -> str:
     for i in inputs:
         p = Path(i)
         files += [p / n for n in ("wav.scp", "segments") if (p / n).is_file()] if p.is_dir() else [p]
-    for f in files:
+    for f in (f for f in files if f.is_file()):  # missing inputs fail later, clearly
         h.update(f.read_bytes() if f.stat().st_size < 50_000_000 else str(f.stat()).encode())
     m = Path(model)
     for f in sorted(m.rglob("*")) if m.is_dir() else ([m] if m.exists() else []):
@@ -166,13 +166,17 @@ def main(argv=None) -> int:
             feat_info = json.loads(Path(args.feat_info).read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
             raise E2VError(f"{args.feat_info}: cannot read feature settings: {e}") from e
+    # Inputs first: a typo in a path should not wait for a large model to load.
+    reader, times, source = open_input(inputs, out_dir / ".input", args.segments)
     predictor = load_predictor(
         args.model, kind=args.model_type, device=args.device, fold=args.fold,
         trust_remote_code=args.trust_remote_code, model_window=args.model_window or None,
         classes=read_classes(args.classes) if args.classes else None, feat_info=feat_info,
-        encoder=args.encoder, cache_dir=Path(args.model_cache) if args.model_cache else out_dir / ".model")
-    reader, times, source = open_input(inputs, out_dir / ".input", args.segments,
-                                       sample_rate=predictor.sample_rate)
+        encoder=args.encoder,
+        cache_dir=Path(args.model_cache) if args.model_cache else out_dir / ".model")
+    if predictor.sample_rate != reader.sample_rate:
+        reader, times, source = open_input(inputs, out_dir / ".input", args.segments,
+                                           sample_rate=predictor.sample_rate)
     settings = runner.Settings(
         segment_length=args.segment_length or None, segment_shift=args.segment_shift or None,
         batch_seconds=args.batch_seconds, max_batch=args.max_batch,
