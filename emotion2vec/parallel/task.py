@@ -82,6 +82,12 @@ class Task:
         """Record the exit status (128+N when killed by signal N) in the trailer."""
         self.proc.returncode = code  # reaped by the caller
         elapsed = int(round(time.time() - self.start))
+        with open(self.log, "a+b") as f:  # keep the trailer on its own line
+            f.seek(0, os.SEEK_END)
+            if f.tell():
+                f.seek(f.tell() - 1)
+                if f.read(1) != b"\n":
+                    f.write(b"\n")
         with open(self.log, "a") as f:
             f.write(f"# Accounting: time={elapsed} threads={self.threads}\n"
                     f"# Ended (code {code}) at {now_text()}, elapsed time {elapsed} seconds\n")
