@@ -215,6 +215,7 @@ def run_job(split_dir: PathLike, feat_dir: PathLike, job: int, nj: int, options:
         marker.unlink()
 
     t0 = time.time()
+    clock = {"load": 0.0, "read": 0.0, "extract": 0.0, "write": 0.0}
     reader = AudioReader(split_dir)
     if extractor is None:
         extractor = make_extractor(options["feat_type"], model=options["model"],
@@ -222,6 +223,7 @@ def run_job(split_dir: PathLike, feat_dir: PathLike, job: int, nj: int, options:
                                    num_mel_bins=options["num_mel_bins"],
                                    trust_remote_code=options["trust_remote_code"],
                                    sample_rate=SAMPLE_RATE)
+    clock["load"] = time.time() - t0
     layer_dirs = _layer_dirs(feat_dir, options, extractor.num_layers)
     for d in layer_dirs:
         for p in _job_files(d, job):
@@ -245,20 +247,30 @@ def run_job(split_dir: PathLike, feat_dir: PathLike, job: int, nj: int, options:
 
     def audio() -> Iterator[Tuple[str, np.ndarray]]:
         for utt in reader.keys:
+            t = time.time()
             try:
                 wav = reader.read(utt)
             except E2VError as e:
                 fail(utt, str(e))
                 continue
+            finally:
+                clock["read"] += time.time() - t
             yield utt, wav
+
+    def extract(wavs: List[np.ndarray]) -> List[np.ndarray]:
+        t = time.time()
+        try:
+            return extractor.extract(wavs)
+        finally:
+            clock["extract"] += time.time() - t
 
     if extractor.batched:
         from emotion2vec.features.batching import bucketed
 
         budget = max(1, int(batch_seconds * SAMPLE_RATE))
-        results = bucketed(audio(), extractor.extract, budget, window_samples=8 * budget)
+        results = bucketed(audio(), extract, budget, window_samples=8 * budget)
     else:
-        results = ((utt, wav, extractor.extract([wav])[0]) for utt, wav in audio())
+        results = ((utt, wav, extract([wav])[0]) for utt, wav in audio())
     try:
         for utt, wav, feats in results:
             audio_samples += len(wav)
@@ -276,8 +288,10 @@ def run_job(split_dir: PathLike, feat_dir: PathLike, job: int, nj: int, options:
             if len(mats) != len(outs):
                 raise E2VError(f"utterance {utt}: extractor gave {len(mats)} layers, "
                                f"expected {len(outs)}")
+            t = time.time()
             for out, mat in zip(outs, mats):
                 out.write(utt, mat)
+            clock["write"] += time.time() - t
             num_frames[utt] = int(mats[0].shape[0])
             bar.update(1)
         bar.close()
@@ -300,12 +314,14 @@ def run_job(split_dir: PathLike, feat_dir: PathLike, job: int, nj: int, options:
     stats = {"signature": sig, "job": job, "nj": nj, "num_utts": len(num_frames),
              "num_bad": len(bad), "audio_seconds": audio_samples / SAMPLE_RATE,
              "elapsed_seconds": time.time() - t0, "finished": time.time(),
+             "seconds": {k: round(v, 3) for k, v in clock.items()},
              "extractor": extractor.info()}
     atomic_write_text(marker, json.dumps(stats, indent=1, sort_keys=True) + "\n")
     rtf = stats["elapsed_seconds"] / max(stats["audio_seconds"], 1e-9)
     print(f"job {job}: {len(num_frames)} utterances ({len(bad)} bad), "
           f"{stats['audio_seconds'] / 3600:.3f} h of audio in {stats['elapsed_seconds']:.1f} s "
-          f"(real-time factor {rtf:.4f})", file=sys.stderr)
+          f"(real-time factor {rtf:.4f}; seconds: "
+          + ", ".join(f"{k} {v:.1f}" for k, v in clock.items()) + ")", file=sys.stderr)
     return stats
 
 

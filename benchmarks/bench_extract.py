@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Throughput of steps/extract_feats.sh against the bare extractor on the same audio.
+
+Builds a synthetic corpus (espeak-ng + sox), then for fbank and for emotion2vec at base size
+(random weights, the real architecture: D=768, 12 heads, 4+8 blocks, 512-channel conv) times
+
+  * the bare extractor: audio already decoded in memory, the same length-bucketed batches,
+    the same number of threads;
+  * the whole step: data-dir validation, split, job launch through run.py, audio reading,
+    extraction, ark writing, merge;
+
+and prints audio seconds per wall second and the step's overhead over the bare model.
+
+    .venv/bin/python benchmarks/bench_extract.py [--num-utts 60] [--threads 2] [--nj 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SENTENCES = [
+    "the quick brown fox jumps over the lazy dog and runs far away into the forest",
+    "I cannot believe you did that again after everything we talked about yesterday",
+    "what a wonderful surprise to see all of you here tonight",
+    "please leave the door open when you go out in the morning",
+    "nobody told me the meeting had been moved to the afternoon",
+]
+VOICES = [("en-us", 40), ("en+f3", 70), ("en-gb", 30), ("en+m3", 50)]
+
+
+def make_corpus(root: Path, num_utts: int) -> Path:
+    wav_dir, data = root / "wav", root / "data"
+    wav_dir.mkdir(parents=True)
+    data.mkdir()
+    rows = []
+    for i in range(num_utts):
+        voice, pitch = VOICES[i % len(VOICES)]
+        spk = f"spk{i % len(VOICES) + 1}"
+        utt = f"{spk}-u{i:04d}"
+        raw, wav = wav_dir / f"{utt}.raw.wav", wav_dir / f"{utt}.wav"
+        text = " ".join(SENTENCES[(i + k) % len(SENTENCES)] for k in range(1 + i % 3))
+        subprocess.run(["espeak-ng", "-v", voice, "-p", str(pitch), "-w", str(raw), text], check=True)
+        subprocess.run(["sox", "-R", str(raw), "-r", "16000", "-b", "16", str(wav)], check=True)
+        raw.unlink()
+        rows.append((utt, spk, wav))
+    rows.sort(key=lambda r: r[0].encode())
+    (data / "wav.scp").write_text("".join(f"{u} {w}\n" for u, _, w in rows))
+    (data / "utt2spk").write_text("".join(f"{u} {s}\n" for u, s, _ in rows))
+    spk2utt = {}
+    for u, s, _ in rows:
+        spk2utt.setdefault(s, []).append(u)
+    (data / "spk2utt").write_text("".join(f"{s} {' '.join(us)}\n" for s, us in sorted(spk2utt.items())))
+    return data
+
+
+def bare(feat_type: str, wavs, batch_seconds: float, **options) -> float:
+    """Seconds to extract all `wavs` with the extractor alone (model load excluded)."""
+    from emotion2vec.features import make_extractor
+    from emotion2vec.features.batching import bucketed
+
+    ex = make_extractor(feat_type, **options)
+    ex.extract([wavs[0][1][:16000]])  # warm-up
+    t = time.perf_counter()
+    if ex.batched:
+        budget = int(batch_seconds * 16000)
+        for _ in bucketed(iter(wavs), ex.extract, budget, 8 * budget):
+            pass
+    else:
+        for _, w in wavs:
+            ex.extract([w])
+    return time.perf_counter() - t
+
+
+def job_clock(feat_dir: Path) -> str:
+    """The jobs' own time split (from their .done markers), summed over jobs."""
+    import json
+
+    total = {}
+    for marker in sorted((feat_dir / "data").glob(".done.*")):
+        for k, v in json.loads(marker.read_text())["seconds"].items():
+            total[k] = total.get(k, 0.0) + v
+    return ", ".join(f"{k} {v:.2f}" for k, v in total.items())
+
+
+def step(data: Path, feat_dir: Path, nj: int, threads: int, *args) -> float:
+    copy = data.parent / f"data_{feat_dir.name}"
+    shutil.copytree(data, copy)
+    t = time.perf_counter()
+    subprocess.run(["bash", str(ROOT / "steps" / "extract_feats.sh"), "--nj", str(nj),
+                    "--num-threads", str(threads), *map(str, args), str(copy), str(feat_dir)],
+                   check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--num-utts", type=int, default=60)
+    p.add_argument("--threads", type=int, default=2, help="CPU threads (cores) to use")
+    p.add_argument("--nj", type=int, default=1, help="jobs of the step (threads each: threads/nj)")
+    p.add_argument("--batch-seconds", type=float, default=60.0)
+    p.add_argument("--skip-emotion2vec", action="store_true")
+    p.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = p.parse_args()
+    per_job = max(1, args.threads // args.nj)
+    os.environ["OMP_NUM_THREADS"] = str(per_job)
+    import torch
+
+    torch.set_num_threads(per_job)
+    from emotion2vec.audio import AudioReader
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench_extract."))
+    try:
+        data = make_corpus(tmp, args.num_utts)
+        reader = AudioReader(data)
+        wavs = list(reader)
+        audio = sum(len(w) for _, w in wavs) / 16000
+        print(f"corpus: {len(wavs)} utterances, {audio:.1f} s of audio; {args.threads} threads "
+              f"({args.nj} job(s) x {per_job} thread(s)); torch {torch.__version__}, "
+              f"{os.cpu_count()} CPUs visible")
+        rows = []
+        t_bare = bare("fbank", wavs, args.batch_seconds)
+        t_step = step(data, tmp / "fbank", args.nj, per_job, "--feat-type", "fbank")
+        rows.append(("fbank", t_bare, t_step))
+        print(f"fbank step, inside the job(s), seconds: {job_clock(tmp / 'fbank')}")
+        if not args.skip_emotion2vec:
+            from emotion2vec.models.tiny import make_tiny_checkpoint
+
+            ckpt = make_tiny_checkpoint(tmp / "e2v_base_random.pt", fmt="state_dict",
+                                        embed_dim=768, num_heads=12, depth=8, prenet_depth=4,
+                                        conv_channels=512)
+            t_bare = bare("emotion2vec", wavs, args.batch_seconds, model=str(ckpt))
+            t_step = step(data, tmp / "e2v", args.nj, per_job, "--feat-type", "emotion2vec",
+                          "--model", ckpt, "--batch-seconds", args.batch_seconds)
+            rows.append(("emotion2vec base (random weights)", t_bare, t_step))
+            print(f"emotion2vec step, inside the job(s), seconds: {job_clock(tmp / 'e2v')}")
+        print(f"{'features':<36} {'bare s':>8} {'step s':>8} {'bare x RT':>10} {'step x RT':>10} "
+              f"{'overhead':>9}")
+        for name, tb, ts in rows:
+            print(f"{name:<36} {tb:8.2f} {ts:8.2f} {audio / tb:10.1f} {audio / ts:10.1f} "
+                  f"{100 * (ts - tb) / tb:8.1f}%")
+        print("x RT = audio seconds per wall second; overhead = (step - bare) / bare; the step "
+              "includes process start-up, model loading, audio decoding and ark writing.")
+    finally:
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
