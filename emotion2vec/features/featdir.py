@@ -23,6 +23,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -44,6 +45,8 @@ FEATURE_OPTIONS = ("feat_type", "model", "layer", "granularity", "num_mel_bins",
 RUN_OPTIONS = ("device", "batch_seconds", "skip_bad")
 GRANULARITIES = ("frame", "utterance")
 _SIGNATURE_FILES = ("wav.scp", "segments", "utt2spk")
+# A job's file: feats.N.ark, feats.N.scp (maybe .tmp), utt2num_frames.N, bad_utts.N, .done.N
+_JOB_FILE = re.compile(r"\.(\d+)(\.(ark|scp)(\.tmp)?)?$")
 
 
 # ---------------------------------------------------------------- options and signatures
@@ -119,6 +122,12 @@ def init_feat_dir(feat_dir: PathLike, options: Dict, sdata: Optional[PathLike] =
         atomic_write_text(record, json.dumps(options, indent=1, sort_keys=True) + "\n")
     if sdata is None or nj is None:
         return []
+    # Outputs of jobs beyond nj (an earlier run with more jobs) would linger: remove them.
+    for d in [feat_dir] + sorted(feat_dir.glob("layer*")):
+        for p in (d / "data").glob("*.*"):
+            m = _JOB_FILE.search(p.name)
+            if m and int(m[1]) > nj:
+                p.unlink()
     todo = []
     for job in range(1, nj + 1):
         done = _read_done(feat_dir, job)

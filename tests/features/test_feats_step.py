@@ -73,6 +73,12 @@ def test_nj3_equals_nj1(fbank_ref, data_copy, tmp_path):
     assert (data / "split3" / "3").is_dir()  # speaker-aware: 3 speakers
     assert_same_feats(read_feats(tmp_path / "f3"), read_feats(fbank_ref[0]))
     assert len(list((tmp_path / "f3" / "log").glob("extract.*.log"))) == 3
+    # the same feat dir again with one job: redone, the outputs of jobs 2 and 3 removed
+    p = run_step("--nj", 1, "--feat-type", "fbank", data, tmp_path / "f3")
+    assert "to run: 1)" in p.stdout
+    assert sorted(x.name for x in (tmp_path / "f3" / "data").iterdir()) == [
+        ".done.1", "bad_utts.1", "feats.1.ark", "feats.1.scp", "utt2num_frames.1"]
+    assert_same_feats(read_feats(tmp_path / "f3"), read_feats(fbank_ref[0]))
 
 
 def test_more_jobs_than_speakers_or_utterances(fbank_ref, corpus, tmp_path):
