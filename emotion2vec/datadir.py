@@ -1011,7 +1011,13 @@ def split_data_dir(path: PathLike, n: int, *, per_utt: bool = False,
         old = d / f".{top.name}.old.{os.getpid()}"
         if top.exists():
             os.replace(top, old)
-        os.replace(tmp, top)
+        try:
+            os.replace(tmp, top)
+        except OSError:
+            # Another process put a split there meanwhile: fine if it is the same split.
+            if not (stamp.is_file() and stamp.read_text().strip() == fp):
+                raise
+            shutil.rmtree(tmp)
         if old.exists():
             shutil.rmtree(old)
     except BaseException:
