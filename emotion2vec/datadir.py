@@ -36,10 +36,12 @@ REC_FILES = ("wav.scp", "reco2file_and_channel", "reco2dur")
 # Files keyed by speaker id.  spk2utt is always derived from utt2spk.
 SPK_FILES = ("spk2utt", "spk2gender")
 ALL_FILES = UTT_FILES + REC_FILES + SPK_FILES
-# Copied unchanged by every operation (the class inventory, Kaldi's frame shift).
-VERBATIM_FILES = ("emotions.txt", "frame_shift")
+# Copied unchanged (the class inventory, Kaldi's frame shift, the description of the folds;
+# the last goes only where cv/ goes).
+VERBATIM_FILES = ("emotions.txt", "frame_shift", "cv_info.txt")
 # Fold lists (`cv/fold<k>/{train,valid,test}`): one utterance id (first field) a line.
 CV_DIR = "cv"
+CV_INFO = "cv_info.txt"
 # Most ids named in one message; the rest are counted.
 _SHOW = 3
 # Most messages of one kind per file.
@@ -978,7 +980,8 @@ def _write_parts(dd: DataDir, groups: Sequence[Sequence[str]], top: Path) -> Non
         (p / "spk2utt").write_text("".join(f"{k} {v}\n" for k, v in s2u.items()),
                                    encoding="utf-8")
         for fname, text in dd.verbatim.items():
-            (p / fname).write_text(text, encoding="utf-8")
+            if fname != CV_INFO:
+                (p / fname).write_text(text, encoding="utf-8")
 
 
 def split_data_dir(path: PathLike, n: int, *, per_utt: bool = False,
@@ -1230,7 +1233,7 @@ def combine_data_dirs(dest: PathLike, srcs: Sequence[PathLike], *,
         out.files[fname] = OrderedDict((k, merged[k]) for k in sorted(merged))
     for fname in VERBATIM_FILES:
         have = [(dd.path, dd.verbatim[fname]) for dd in dds if fname in dd.verbatim]
-        if not have:
+        if not have or fname == CV_INFO:
             continue
         for p, text in have[1:]:
             if fname == "emotions.txt":
@@ -1243,9 +1246,9 @@ def combine_data_dirs(dest: PathLike, srcs: Sequence[PathLike], *,
             elif text != have[0][1]:
                 raise DataDirError(f"{fname} differs between {have[0][0]} and {p}")
         out.verbatim[fname] = have[0][1]
-    if any(dd.cv for dd in dds):
-        _emit(log, f"note: {CV_DIR}/ fold lists of the sources are not carried (each describes "
-                   "one source)")
+    if any(dd.cv or CV_INFO in dd.verbatim for dd in dds):
+        _emit(log, f"note: {CV_DIR}/ fold lists (and {CV_INFO}) of the sources are not carried "
+                   "(each describes one source)")
     _raise_if(check_data_dir(out), f"combination of {', '.join(map(str, srcs))} is inconsistent")
     out.write(dest, log=log)
     _emit(log, f"combined {len(out.utts)} utterances from {len(srcs)} source(s) into {dest}")
@@ -1447,7 +1450,7 @@ def _split_speakers_in_order(utt2spk: Mapping[str, str], spks: List[str],
 
 
 __all__ = [
-    "UTT_FILES", "REC_FILES", "SPK_FILES", "ALL_FILES", "VERBATIM_FILES", "CV_DIR",
+    "UTT_FILES", "REC_FILES", "SPK_FILES", "ALL_FILES", "VERBATIM_FILES", "CV_DIR", "CV_INFO",
     "c_sort_key", "read_kv", "read_kv_stream", "write_kv", "utt2spk_to_spk2utt",
     "spk2utt_to_utt2spk", "read_classes", "file_kind", "data_files", "is_pipe",
     "DataDir", "load_data_dir", "check_data_dir", "validate_data_dir", "fix_data_dir",

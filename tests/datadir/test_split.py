@@ -12,6 +12,7 @@ def _kv(path):
 def test_split_by_speaker(tmp_path, mkdata, tool):
     d = tmp_path / "d"
     u2s = mkdata(d, spks=("a", "b", "c", "d", "e"), n=4, segments=True, cv=True)
+    (d / "cv_info.txt").write_text("folds by speaker\n")
     r = tool("split_data.sh", d, 3)
     assert r.returncode == 0, r.stderr
     parts = [d / "split3" / str(k) for k in (1, 2, 3)]
@@ -29,7 +30,7 @@ def test_split_by_speaker(tmp_path, mkdata, tool):
         assert set(_kv(p / "utt2emo")) == set(pu2s)
         recs = {v.split()[0] for v in _kv(p / "segments").values()}
         assert set(_kv(p / "wav.scp")) == recs
-        assert not (p / "cv").exists()
+        assert not (p / "cv").exists() and not (p / "cv_info.txt").exists()
     assert seen == u2s
     # each speaker in exactly one part
     owner = {}

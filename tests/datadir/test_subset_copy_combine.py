@@ -107,6 +107,7 @@ def test_subset_removes_stale_files_in_dest(data, tool, tmp_path):
 # ---------------------------------------------------------------- copy
 
 def test_copy_with_prefixes_and_segments(segdata, tool, tmp_path):
+    (segdata / "cv_info.txt").write_text("folds by speaker\n")
     out = tmp_path / "copy"
     r = tool("copy_data_dir.sh", "--utt-prefix", "c1-", "--spk-prefix", "c1-", segdata, out)
     assert r.returncode == 0, r.stderr
@@ -118,6 +119,7 @@ def test_copy_with_prefixes_and_segments(segdata, tool, tmp_path):
         assert (out / f).is_file(), f
     assert _kv(out / "utt2emo")["c1-spk2-u1"] == _kv(segdata / "utt2emo")["spk2-u1"]
     assert (out / "cv" / "fold1" / "test").read_text() == "c1-spk1-u1\nc1-spk1-u2\nc1-spk1-u3\n"
+    assert (out / "cv_info.txt").read_text() == "folds by speaker\n"
     assert tool("validate_data_dir.sh", out).returncode == 0
 
 
@@ -160,8 +162,11 @@ def test_combine_prefixed_copies(tmp_path, mkdata, tool):
     mkdata(a, prefix="A")
     mkdata(b, spks=("x", "y"), prefix="B")
     mkdata(seg, spks=("z",), prefix="S", segments=True)
+    (a / "cv_info.txt").write_text("folds of a\n")
+    (b / "cv_info.txt").write_text("folds of b\n")
     r = tool("combine_data.sh", tmp_path / "all", a, b)
     assert r.returncode == 0, r.stderr
+    assert "not carried" in r.stderr and not (tmp_path / "all" / "cv_info.txt").exists()
     u2s = _kv(tmp_path / "all" / "utt2spk")
     assert len(u2s) == 15 and "Bx-u1" in u2s and "Aspk1-u1" in u2s
     for f in CARRIED:
