@@ -76,14 +76,7 @@ def join_command(words: List[str]) -> str:
     return " ".join(out)
 
 
-def parse_args(argv: List[str], allow_raw: bool = False) -> Request:
-    """Parse `[--opt value | --opt=value]... [-switch value]... [JOB=a:b] <log> <command...>`.
-
-    `allow_raw`: single-dash switches (`-l arch=*64`, `-p gpu`) pass to the scheduler as is
-    (queue.pl's behaviour); the local launcher refuses them.
-    """
-    req = Request()
-    args = list(argv)
+def _parse_options(args: List[str], req: Request) -> None:
     while args and args[0].startswith("-") and len(args[0]) > 1 and not _is_number(args[0]):
         a = args.pop(0)
         if a.startswith("--"):
@@ -98,12 +91,29 @@ def parse_args(argv: List[str], allow_raw: bool = False) -> Request:
                 raise UsageError(f"unknown option '--{name}' (known: "
                                  + ", ".join("--" + k.replace("_", "-") for k in KNOWN_OPTIONS) + ")")
             req.options[key] = value
+        elif a == "-V":  # qsub's "export the environment": no value
+            req.raw_options.append(a)
         else:
-            if not allow_raw:
-                raise UsageError(f"unknown option '{a}' (scheduler switches are for the cluster launchers)")
-            if not args:
-                raise UsageError(f"option '{a}' needs a value")
-            req.raw_options += [a, args.pop(0)]
+            nvals = 2 if a == "-pe" else 1  # -pe smp 4
+            if len(args) < nvals:
+                raise UsageError(f"option '{a}' needs {'two values' if nvals == 2 else 'a value'}")
+            values = [args.pop(0) for _ in range(nvals)]
+            if a == "-tc":  # Grid Engine's spelling of --max-jobs-run (run.pl honours it too)
+                req.options["max_jobs_run"] = values[0]
+            else:
+                req.raw_options += [a, *values]
+
+
+def parse_args(argv: List[str]) -> Request:
+    """Parse `[options] [JOB=a:b] [options] <log> <command...>` (Kaldi's grammar: the job range
+    may come before or after the options).  Options: `--name value` or `--name=value` from
+    KNOWN_OPTIONS; single-dash scheduler switches (`-l arch=*64`, `-pe smp 4`, `-V`) are
+    collected in `raw_options` (the cluster launchers pass them on, run.py ignores them as
+    Kaldi's run.pl does); `-tc N` means --max-jobs-run N.
+    """
+    req = Request()
+    args = list(argv)
+    _parse_options(args, req)
     if args:
         m = _JOB_RANGE.match(args[0]) or _JOB_SINGLE.match(args[0])
         if m:
@@ -114,6 +124,7 @@ def parse_args(argv: List[str], allow_raw: bool = False) -> Request:
             if req.start < 1 or req.end < req.start:
                 raise UsageError(f"bad job range '{req.jobname}={m.group(2)}:{m.group(3)}' "
                                  "(need 1 <= start <= end)")
+            _parse_options(args, req)
         elif re.match(r"^[A-Za-z_][A-Za-z0-9_]*=\S*:\S*$", args[0]):
             raise UsageError(f"bad job range '{args[0]}' (expected e.g. JOB=1:4)")
     if not args:

@@ -189,7 +189,7 @@ def main(backend: Backend, argv: Optional[List[str]] = None) -> int:
         print(usage(backend))
         return 0
     try:
-        req = parse_args(argv, allow_raw=True)
+        req = parse_args(argv)
         cfg = parse_config(find_config(req, backend.conf_name))
         given = {k: v for k, v in req.options.items() if k != "config"}
         for opt, minimum in (("num_threads", 1), ("gpu", 0), ("max_jobs_run", 1)):

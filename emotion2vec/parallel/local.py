@@ -59,6 +59,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 0
     try:
         req = parse_args(argv)
+        if req.raw_options:  # as Kaldi's run.pl does
+            print(f"{PROG}: note: ignoring scheduler switches: {' '.join(req.raw_options)}",
+                  file=sys.stderr)
         threads = req.int_option("num_threads", 1, 1)
         ngpu = req.int_option("gpu", 0, 0)
         gpus: List[str] = []

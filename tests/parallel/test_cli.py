@@ -38,11 +38,19 @@ def test_parse_no_job_range_and_single_job():
     assert r.task_ids == [4] and r.command_for(4) == "echo 4"
 
 
-def test_raw_scheduler_switches_only_for_clusters():
-    r = parse_args(["-l", "arch=*64", "JOB=1:2", "l.JOB", "true"], allow_raw=True)
-    assert r.raw_options == ["-l", "arch=*64"]
-    with pytest.raises(UsageError, match="unknown option '-l'"):
-        parse_args(["-l", "arch=*64", "l", "true"])
+def test_raw_scheduler_switches_like_kaldi():
+    r = parse_args(["-l", "arch=*64", "-V", "JOB=1:2", "-pe", "smp", "4", "-tc", "3", "l.JOB",
+                    "true"])
+    assert r.raw_options == ["-l", "arch=*64", "-V", "-pe", "smp", "4"]
+    assert r.options == {"max_jobs_run": "3"}
+    with pytest.raises(UsageError, match="option '-pe' needs two values"):
+        parse_args(["-pe", "smp"])
+
+
+def test_options_may_follow_the_job_range_like_kaldi():
+    r = parse_args(["--mem", "2G", "JOB=1:2", "--num-threads", "2", "l.JOB", "--not-an-option"])
+    assert r.options == {"mem": "2G", "num_threads": "2"}
+    assert r.command == "--not-an-option" and r.log == "l.JOB"
 
 
 @pytest.mark.parametrize("argv,message", [

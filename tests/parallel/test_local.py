@@ -168,7 +168,6 @@ def test_killed_task_detected(tmp_path):
     (["JOB=1:2", "l.log", "true"], "2 tasks would share one log file 'l.log'"),
     (["--num-threads", "0", "l", "true"], "--num-threads expects an integer >= 1, got '0'"),
     (["--max-jobs-run", "x", "l", "true"], "--max-jobs-run expects an integer >= 1, got 'x'"),
-    (["-q", "all.q", "l", "true"], "unknown option '-q'"),
     ([], "missing the log file"),
 ])
 def test_usage_errors_exit_2(tmp_path, argv, message):
@@ -187,6 +186,12 @@ def test_accepts_cluster_options_locally(tmp_path):
     r = run("--mem", "4G", "--time", "1:00:00", "--config", "conf/slurm.conf", "log/x.log", "true",
             cwd=tmp_path)
     assert r.returncode == 0, r.stderr
+
+
+def test_scheduler_switches_ignored_with_a_note(tmp_path):
+    r = run("-q", "all.q", "-tc", "1", "log/x.log", "true", cwd=tmp_path)
+    assert r.returncode == 0
+    assert "run.py: note: ignoring scheduler switches: -q all.q" in r.stderr
 
 
 def test_unwritable_log_is_a_failure(tmp_path):
