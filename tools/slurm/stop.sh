@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stop a cluster started by tools/slurm/start.sh <state-dir> (daemons found by their pid
-# files; munged only if start.sh started it).  Safe to run twice.
+# files; munged only if start.sh started it and no other cluster still runs).  Safe to run twice.
 #
 #   tools/slurm/stop.sh <state-dir>
 set -euo pipefail
@@ -30,7 +30,11 @@ if [ -f "$dir/slurm.conf" ] && [ -s "$dir/slurmctld.pid" ] && command -v scancel
 fi
 stop_pid_file "$dir/slurmd.pid"
 stop_pid_file "$dir/slurmctld.pid"
+# munged is shared by every cluster on this machine: stop it only if we started it and no
+# other Slurm daemon is left to use it.
 if [ -f "$dir/munged.started" ]; then
-  stop_pid_file /run/munge/munged.pid
+  if ! pgrep -x slurmctld >/dev/null 2>&1 && ! pgrep -x slurmd >/dev/null 2>&1; then
+    stop_pid_file /run/munge/munged.pid
+  fi
   rm -f "$dir/munged.started"
 fi
