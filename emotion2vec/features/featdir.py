@@ -73,6 +73,9 @@ def feature_options(feat_type: str, model: Optional[str] = None, layer: str = "l
         model = "emotion2vec_base"
     if feat_type == "hf" and not model:
         raise E2VError("--feat-type hf needs --model <local dir or hub name>")
+    if model and os.path.exists(model):
+        # A local model is recorded by absolute path: inference re-extracts from any cwd.
+        model = os.path.abspath(model)
     return {"feat_type": feat_type, "model": model or None, "layer": str(layer),
             "granularity": granularity, "num_mel_bins": num_mel_bins or None,
             "trust_remote_code": bool(trust_remote_code)}

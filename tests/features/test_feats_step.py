@@ -69,7 +69,8 @@ def test_every_wav_scp_form_gives_the_same_features(fbank_ref, data_copy, tmp_pa
 
 def test_nj3_equals_nj1(fbank_ref, data_copy, tmp_path):
     data = data_copy("file")
-    run_step("--nj", 3, "--feat-type", "fbank", data, tmp_path / "f3")
+    # $cmd may carry launcher options (word-split like Kaldi's "queue.pl --mem 2G")
+    run_step("--cmd", "run.py --mem 1G", "--nj", 3, "--feat-type", "fbank", data, tmp_path / "f3")
     assert (data / "split3" / "3").is_dir()  # speaker-aware: 3 speakers
     assert_same_feats(read_feats(tmp_path / "f3"), read_feats(fbank_ref[0]))
     assert len(list((tmp_path / "f3" / "log").glob("extract.*.log"))) == 3
