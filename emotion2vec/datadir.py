@@ -617,46 +617,48 @@ def check_data_dir(dd: DataDir, *, need_wav: bool = False, need_feats: bool = Fa
                 rep.error(f"{dd.name(fname)}:{lineno}: '{k}': utterance not in utt2spk",
                           (dd.name(fname), "utterances not in utt2spk"))
 
-    # Recordings.
-    seg = files.get("segments")
-    wav = files.get("wav.scp")
-    if seg is not None:
-        recs_used = {v.split(None, 1)[0] for v in seg.values()}
-        if wav is not None and not recs_used <= wav.keys():
-            for lineno, (u, v) in enumerate(seg.items(), 1):
-                r = v.split()[0]
-                if r not in wav:
-                    rep.error(f"{dd.name('segments')}:{lineno}: '{u}': recording '{r}' is not in "
-                              "wav.scp", (dd.name("segments"), "unknown recordings"))
-        if wav is not None:
-            unused = [r for r in wav if r not in recs_used]
-            if unused:
-                rep.warn(f"{dd.name('wav.scp')}: {len(unused)} recording(s) used by no segment: "
-                         f"{_some(unused)} (utils/fix_data_dir.sh drops them)")
-    elif wav is not None:
-        recs_used = set(wav)
-        missing = [u for u in u2s if u not in wav]
-        if missing:
-            rep.error(f"{dd.name('wav.scp')}: {len(missing)} utterance(s) of utt2spk missing: "
-                      f"{_some(missing)}")
-        for lineno, k in enumerate(wav, 1):
-            if k not in utts:
-                rep.error(f"{dd.name('wav.scp')}:{lineno}: '{k}': utterance not in utt2spk (and "
-                          "there is no segments file)",
-                          (dd.name("wav.scp"), "utterances not in utt2spk"))
-    else:
-        recs_used = set(seg) if seg is not None else utts
-    recs = set(wav) if wav is not None else recs_used
-    for fname, m in files.items():
-        if file_kind(fname) != "rec" or fname == "wav.scp":
-            continue
-        missing = sorted((r for r in recs if r not in m))
-        if missing:
-            rep.error(f"{dd.name(fname)}: {len(missing)} recording(s) missing: {_some(missing)}")
-        for lineno, k in enumerate(m, 1):
-            if k not in recs:
-                rep.error(f"{dd.name(fname)}:{lineno}: '{k}': unknown recording",
-                          (dd.name(fname), "unknown recordings"))
+    # Recordings (not checkable when segments could not be read: keys would not match).
+    if "segments" not in skip or "segments" in files:
+        seg = files.get("segments")
+        wav = files.get("wav.scp")
+        if seg is not None:
+            recs_used = {v.split(None, 1)[0] for v in seg.values()}
+            if wav is not None and not recs_used <= wav.keys():
+                for lineno, (u, v) in enumerate(seg.items(), 1):
+                    r = v.split()[0]
+                    if r not in wav:
+                        rep.error(f"{dd.name('segments')}:{lineno}: '{u}': recording '{r}' is "
+                                  "not in wav.scp", (dd.name("segments"), "unknown recordings"))
+            if wav is not None:
+                unused = [r for r in wav if r not in recs_used]
+                if unused:
+                    rep.warn(f"{dd.name('wav.scp')}: {len(unused)} recording(s) used by no "
+                             f"segment: {_some(unused)} (utils/fix_data_dir.sh drops them)")
+        elif wav is not None:
+            recs_used = set(wav)
+            missing = [u for u in u2s if u not in wav]
+            if missing:
+                rep.error(f"{dd.name('wav.scp')}: {len(missing)} utterance(s) of utt2spk "
+                          f"missing: {_some(missing)}")
+            for lineno, k in enumerate(wav, 1):
+                if k not in utts:
+                    rep.error(f"{dd.name('wav.scp')}:{lineno}: '{k}': utterance not in utt2spk "
+                              "(and there is no segments file)",
+                              (dd.name("wav.scp"), "utterances not in utt2spk"))
+        else:
+            recs_used = utts
+        recs = set(wav) if wav is not None else recs_used
+        for fname, m in files.items():
+            if file_kind(fname) != "rec" or fname == "wav.scp":
+                continue
+            missing = sorted((r for r in recs if r not in m))
+            if missing:
+                rep.error(f"{dd.name(fname)}: {len(missing)} recording(s) missing: "
+                          f"{_some(missing)}")
+            for lineno, k in enumerate(m, 1):
+                if k not in recs:
+                    rep.error(f"{dd.name(fname)}:{lineno}: '{k}': unknown recording",
+                              (dd.name(fname), "unknown recordings"))
 
     if check_paths:
         for fname in ("wav.scp", "feats.scp"):

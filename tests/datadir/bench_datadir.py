@@ -4,7 +4,8 @@
     .venv/bin/python tests/datadir/bench_datadir.py [--utts 30000] [--speakers 100]
 
 Each figure is the wall time and the CPU time of the whole command as a user runs it (bash +
-path.sh + Python start-up included); on a shared machine the CPU time is the steadier figure.  The data dir has segments, wav.scp (300 recordings), utt2spk, spk2utt,
+path.sh + Python start-up included); on a shared machine the CPU time is the steadier figure.
+The data dir has segments, wav.scp (300 recordings), utt2spk, spk2utt,
 utt2emo, utt2dur, utt2gender, utt2session, utt2avd, text and emotions.txt.
 """
 import argparse

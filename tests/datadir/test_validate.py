@@ -234,3 +234,34 @@ def test_usage_errors_exit_2(data, tool):
 def test_no_such_dir(tmp_path, tool):
     r = tool("validate_data_dir.sh", tmp_path / "nope")
     assert r.returncode == 1 and "no such data directory" in r.stderr
+
+
+def test_recording_and_speaker_files(segdata, tool, lines):
+    lines(segdata / "reco2file_and_channel",
+          [f"spk{s}-rec{r} spk{s}-rec{r} A" for s in (1, 2, 3) for r in (1, 2)][:-1])
+    lines(segdata / "spk2gender", ["spk1 f", "spk2 m", "spk3 f", "spk4 m"])
+    r = tool("validate_data_dir.sh", segdata)
+    assert r.returncode == 1
+    assert f"{segdata}/reco2file_and_channel: 1 recording(s) missing: 'spk3-rec2'" in r.stderr
+    assert f"{segdata}/spk2gender:4: 'spk4': speaker not in utt2spk" in r.stderr
+
+
+def test_feats_scp_checked_when_present(data, tool, lines, tmp_path):
+    ark = tmp_path / "feats.ark"
+    ark.write_bytes(b"x")
+    utts = (data / "utt2spk").read_text().split()[::2]
+    lines(data / "feats.scp", (f"{u} {ark if u != 'spk2-u3' else tmp_path / 'gone.ark'}:{9 * i}"
+                               for i, u in enumerate(utts)))
+    r = tool("validate_data_dir.sh", data)
+    assert r.returncode == 1
+    assert f"{data}/feats.scp:6: 'spk2-u3': no such file {tmp_path}/gone.ark" in r.stderr
+    assert tool("validate_data_dir.sh", "--no-feats", data).returncode == 0
+
+
+def test_unreadable_segments_gives_no_flood(segdata, tool):
+    p = segdata / "segments"
+    p.write_text(p.read_text().replace("spk2-u2 spk2-rec1 1.00 1.75", "spk2-u2"))
+    r = tool("validate_data_dir.sh", segdata)
+    assert r.returncode == 1
+    assert f"{segdata}/segments:5: malformed line" in r.stderr
+    assert "wav.scp" not in r.stderr   # no follow-on errors from recording ids
