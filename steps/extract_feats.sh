@@ -100,7 +100,7 @@ else
   if ! $cmd ${launcher_opts[@]+"${launcher_opts[@]}"} JOB=1:"$nj" "$featdir/log/extract.JOB.log" \
       python -m emotion2vec.bin.extract_feats --job JOB --nj "$nj" --num-threads "$num_threads" \
       "${feat_opts[@]}" "${run_opts[@]}" "$sdata/JOB" "$featdir"; then
-    grep -h "extract_feats: error:" "$featdir"/log/extract.*.log >&2 || true
+    grep -ho "extract_feats: error:.*" "$featdir"/log/extract.*.log >&2 || true
     die "feature extraction failed; see $featdir/log/extract.*.log"
   fi
 fi

@@ -142,12 +142,28 @@ def init_feat_dir(feat_dir: PathLike, options: Dict, sdata: Optional[PathLike] =
 
 # ---------------------------------------------------------------- one job
 
+class _LineStream:
+    """A file for tqdm in logs: each refresh of the bar becomes a line of its own."""
+
+    def __init__(self, f):
+        self.f = f
+
+    def write(self, s: str) -> None:
+        for part in s.replace("\r", "\n").split("\n"):
+            if part.strip():
+                self.f.write(part.rstrip() + "\n")
+
+    def flush(self) -> None:
+        self.f.flush()
+
+
 def _progress(total: int, desc: str):
     from tqdm import tqdm
 
-    tty = sys.stderr.isatty()
-    return tqdm(total=total, desc=desc, unit="utt", file=sys.stderr, ascii=not tty,
-                mininterval=0.5 if tty else 10.0, dynamic_ncols=tty)
+    if sys.stderr.isatty():
+        return tqdm(total=total, desc=desc, unit="utt", file=sys.stderr, dynamic_ncols=True)
+    return tqdm(total=total, desc=desc, unit="utt", file=_LineStream(sys.stderr), ascii=True,
+                mininterval=30.0, ncols=80)
 
 
 class _ArkOut:
@@ -253,7 +269,7 @@ def run_job(split_dir: PathLike, feat_dir: PathLike, job: int, nj: int, options:
         if not skip_bad:
             raise E2VError(f"utterance {utt}: {reason}" if not reason.startswith("utterance ")
                            else reason)
-        print(f"job {job}: skipping bad utterance {utt}: {reason}", file=sys.stderr)
+        bar.write(f"job {job}: skipping bad utterance {utt}: {reason}", file=bar.fp)
         bad.append((utt, reason.replace("\n", " ")))
         bar.update(1)
 
@@ -310,6 +326,7 @@ def run_job(split_dir: PathLike, feat_dir: PathLike, job: int, nj: int, options:
         for out in outs:
             out.finish()
     except BaseException:
+        bar.close()  # ends the progress line, so the error starts a line of its own
         for out in outs:
             out.discard()
         raise
@@ -397,6 +414,9 @@ def merge_feat_dir(data_dir: PathLike, feat_dir: PathLike, nj: int, skip_bad: bo
     utts = _utterances(data_dir)
     missing = [u for u in utts if u not in feats and u not in bad]
     extra = sorted(set(feats) - set(utts))
+    if not feats:
+        raise E2VError(f"no utterance of {data_dir} has features ({len(bad)} bad: see "
+                       f"{feat_dir}/bad_utts)")
     if missing:
         raise E2VError(f"{len(missing)} utterance(s) of {data_dir} have no features, e.g. "
                        f"{' '.join(missing[:5])}")
