@@ -551,7 +551,8 @@ def check_data_dir(dd: DataDir, *, need_wav: bool = False, need_feats: bool = Fa
                    check_text: bool = True, classes: Optional[Sequence[str]] = None,
                    classes_name: str = "emotions.txt", require: Sequence[str] = (),
                    check_paths: bool = False, rep: Optional[_Report] = None,
-                   unreadable: Iterable[str] = (), check_labels: bool = True) -> _Report:
+                   unreadable: Iterable[str] = (), check_labels: bool = True,
+                   spk_prefix_warning: bool = True) -> _Report:
     """Consistency checks of a loaded data dir; returns the report (errors are not raised).
     `unreadable`: files that exist but failed to parse (already reported; not checked)."""
     rep = rep if rep is not None else _Report()
@@ -708,7 +709,7 @@ def check_data_dir(dd: DataDir, *, need_wav: bool = False, need_feats: bool = Fa
                 rep.error(f"{dd.name(fname)}:{lineno}: '{k}': speaker not in utt2spk",
                           (dd.name(fname), "unknown speakers"))
 
-    bad_prefix = [u for u, s in u2s.items() if not u.startswith(s)]
+    bad_prefix = [u for u, s in u2s.items() if not u.startswith(s)] if spk_prefix_warning else []
     if bad_prefix:
         rep.warn(f"{dd.name('utt2spk')}: {len(bad_prefix)} utterance id(s) do not start with "
                  f"their speaker id: {_some(bad_prefix)} (sorting by utterance will not sort by "
@@ -745,7 +746,8 @@ def _clip(s: str, n: int = 60) -> str:
 
 def validate_data_dir(path: PathLike, *, no_wav: bool = False, no_feats: bool = False,
                       no_text: bool = False, classes: Optional[PathLike] = None,
-                      require: Sequence[str] = (), check_paths: bool = True) -> List[str]:
+                      require: Sequence[str] = (), check_paths: bool = True,
+                      spk_prefix_warning: bool = True) -> List[str]:
     """Validate a data directory as `utils/validate_data_dir.sh` does.
 
     Required: utt2spk, spk2utt (equal to the one derived from utt2spk), and wav.scp or
@@ -787,7 +789,7 @@ def validate_data_dir(path: PathLike, *, no_wav: bool = False, no_feats: bool = 
     check_data_dir(dd, need_wav=not no_wav, need_feats=not no_feats, need_spk2utt=True,
                    check_wav=not no_wav, check_feats=not no_feats, check_text=not no_text,
                    classes=cls, require=list(require), check_paths=check_paths, rep=rep,
-                   unreadable=unreadable)
+                   unreadable=unreadable, spk_prefix_warning=spk_prefix_warning)
     if rep.errors:
         raise DataDirError("\n".join(rep.errors))
     return rep.warnings

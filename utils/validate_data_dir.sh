@@ -11,7 +11,8 @@ root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 
 help_message="Usage: $0 [options] <data-dir>
  e.g.: $0 --no-feats --require utt2emo,utt2session data/train
-Kaldi's bare flags work too: --no-wav, --no-feats, --no-text (the same as '<flag> true');
+Kaldi's bare flags work too: --no-wav, --no-feats, --no-text, --no-spk-sort (the same as
+'<flag> true');
 --require may be repeated."
 
 # Begin configuration section.
@@ -21,6 +22,7 @@ no_text=false       # text not checked (it is never required)
 classes=            # class inventory for utt2emo labels (default: <data>/emotions.txt)
 require=            # more files that must exist (comma list; --require may be repeated)
 check_paths=true    # check that the files named in wav.scp / feats.scp exist
+no_spk_sort=false   # no warning for utterance ids that do not start with their speaker id
 # End configuration section.
 
 # Rewrite Kaldi's bare flags and repeated --require into what parse_options.sh takes.
@@ -28,7 +30,7 @@ args=()
 req=()
 while [ $# -gt 0 ]; do
   case $1 in
-    --no-wav|--no-feats|--no-text)
+    --no-wav|--no-feats|--no-text|--no-spk-sort)
       if [ $# -ge 2 ] && { [ "$2" = true ] || [ "$2" = false ]; }; then
         args+=("$1" "$2"); shift 2
       else
@@ -61,6 +63,7 @@ if [ "$no_wav" = true ]; then opts+=(--no-wav); fi
 if [ "$no_feats" = true ]; then opts+=(--no-feats); fi
 if [ "$no_text" = true ]; then opts+=(--no-text); fi
 if [ "$check_paths" = false ]; then opts+=(--no-check-paths); fi
+if [ "$no_spk_sort" = true ]; then opts+=(--no-spk-sort); fi
 if [ -n "$classes" ]; then opts+=(--classes "$classes"); fi
 if [ -n "$require" ]; then opts+=(--require "$require"); fi
 exec python -m emotion2vec.bin.datadir_tools validate_data_dir.sh ${opts[@]+"${opts[@]}"} -- "$data"

@@ -51,12 +51,15 @@ def validate(prog: str, argv: Sequence[str]) -> int:
                     help="file that must exist (repeatable, or a comma list)")
     ap.add_argument("--no-check-paths", action="store_true",
                     help="do not check that files named in wav.scp / feats.scp exist")
+    ap.add_argument("--no-spk-sort", action="store_true",
+                    help="no warning for utterance ids that do not start with their speaker id")
     ap.add_argument("data")
     a = ap.parse_args(argv)
     require = [r for x in a.require for r in x.split(",") if r]
     warnings = dd.validate_data_dir(a.data, no_wav=a.no_wav, no_feats=a.no_feats,
                                     no_text=a.no_text, classes=a.classes, require=require,
-                                    check_paths=not a.no_check_paths)
+                                    check_paths=not a.no_check_paths,
+                                    spk_prefix_warning=not a.no_spk_sort)
     for w in warnings:
         print(f"{prog}: warning: {w}", file=sys.stderr)
     print(f"{prog}: Successfully validated data-directory {a.data}")

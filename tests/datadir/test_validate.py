@@ -212,6 +212,8 @@ def test_speaker_prefix_is_only_a_warning(tmp_path, mkdata, tool):
     r = tool("validate_data_dir.sh", d)
     assert r.returncode == 0, r.stderr
     assert "3 utterance id(s) do not start with their speaker id" in r.stderr
+    r = tool("validate_data_dir.sh", "--no-spk-sort", d)   # Kaldi's flag: no such warning
+    assert r.returncode == 0 and r.stderr == ""
 
 
 def test_several_problems_reported_together(data, tool):
