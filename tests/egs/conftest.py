@@ -1,8 +1,8 @@
 """Recipe copies in a temporary egs/ tree, so tests never write into the repository's recipes.
 
 The copy keeps the recipe's own files (run.sh, conf/, RESULTS.md) and links steps/ utils/
-local/ path.sh db.sh to the repository like the real symlinks do; its cmd.sh names the job
-launcher the test wants (a real one: utils/parallel/run.py or slurm.py).
+local/ path.sh cmd.sh db.sh to the repository like the real symlinks do; the job back end is
+chosen as a user does, with cmd_backend=local|slurm in the environment (the real cmd.sh).
 """
 
 from __future__ import annotations
@@ -21,25 +21,22 @@ sys.path.insert(0, str(REPO / "tests" / "local"))
 CORPUS_VARS = ("IEMOCAP", "EMODB", "THAI_SER", "EMOBOX", "EMOBOX_AUDIO")
 
 
-def make_recipe(name: str, dest: Path, launcher: str = "run.py", *launcher_args: str) -> Path:
+def make_recipe(name: str, dest: Path) -> Path:
     src = REPO / "egs" / name
     d = dest / "egs" / name
     d.mkdir(parents=True)
     for f in ("run.sh", "RESULTS.md"):
         shutil.copy2(src / f, d / f)
     shutil.copytree(src / "conf", d / "conf")
-    for link in ("steps", "utils", "local", "path.sh", "db.sh"):
+    for link in ("steps", "utils", "local", "path.sh", "cmd.sh", "db.sh"):
         if (src / link).is_symlink():
             (d / link).symlink_to(REPO / link)
-    cmd = " ".join([str(REPO / "utils" / "parallel" / launcher), *launcher_args])
-    (d / "cmd.sh").write_text(
-        "# written by the test: every job goes through this launcher\n"
-        f'export train_cmd="{cmd}"\nexport extract_cmd="{cmd}"\nexport cuda_cmd="{cmd}"\n')
     return d
 
 
 def run_recipe(d: Path, *args, env=None, timeout=600) -> subprocess.CompletedProcess:
     e = {k: v for k, v in os.environ.items() if k not in CORPUS_VARS}
+    e["cmd_backend"] = "local"
     e.update(env or {})
     return subprocess.run(["./run.sh", *map(str, args)], cwd=d, env=e, text=True,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
@@ -47,4 +44,4 @@ def run_recipe(d: Path, *args, env=None, timeout=600) -> subprocess.CompletedPro
 
 @pytest.fixture
 def recipe(tmp_path):
-    return lambda name, *a: make_recipe(name, tmp_path, *a)
+    return lambda name: make_recipe(name, tmp_path)

@@ -1,5 +1,6 @@
 """egs/mini end to end: generated corpus -> mixed wav.scp -> fbank -> 5-fold training -> report,
-through a real job launcher (utils/parallel/run.py), and again through the live Slurm cluster."""
+through the real cmd.sh: cmd_backend=local (utils/parallel/run.py), and again with
+cmd_backend=slurm on the live single-node Slurm cluster (utils/parallel/slurm.py)."""
 
 import json
 
@@ -42,13 +43,13 @@ def test_mini_end_to_end_local(recipe):
 
 @pytest.mark.slurm
 def test_mini_end_to_end_slurm(recipe, slurm_cluster):
-    d = recipe("mini", "slurm.py")  # its default config: the toolkit's conf/slurm.conf
+    d = recipe("mini")
     jobcomp = slurm_cluster.dir / "log" / "jobcomp.txt"
     before = jobcomp.read_text() if jobcomp.is_file() else ""
-    r = run_recipe(d, *SMALL, env=slurm_cluster.env)
+    r = run_recipe(d, *SMALL, env={**slurm_cluster.env, "cmd_backend": "slurm"})
     assert r.returncode == 0, r.stdout[-3000:]
     check_run(d, r.stdout)
-    assert "slurm.py JOB=1:5" in r.stdout
+    assert "slurm.py --config" in r.stdout
     # the scheduler itself recorded the work: 2 extraction tasks + 5 training tasks
     new = jobcomp.read_text()[len(before):]
     assert new.count("JobState=COMPLETED") >= 7, new
