@@ -5,7 +5,7 @@ import pytest
 from conftest import REPO, run_recipe
 from lookalike import make_emobox, make_emodb, make_iemocap, make_thai
 
-RECIPES = ("iemocap", "emodb", "thai_ser", "emobox", "mini")
+RECIPES = ("iemocap", "emodb", "thai_ser", "emobox", "mini", "custom")
 # recipe -> (db.sh variable, what the error says the folder must contain)
 LOCATIONS = {
     "iemocap": ("IEMOCAP", "must contain Session1..Session5/"),
@@ -31,13 +31,13 @@ def test_help_lists_stages_and_options(recipe, name):
     for s in ("Stages", "  0  ", "  1  features", "  2  training", "  3  report",
               "--stage", "--stop-stage", "--nj", "--feat-type", "--model", "--head", "--cv"):
         assert s in r.stdout, (s, r.stdout)
-    if name != "mini":
+    if name not in ("mini", "custom"):
         assert "--corpus-dir" in r.stdout
 
 
 @pytest.mark.parametrize("name", RECIPES)
 def test_unknown_option_is_a_usage_error(recipe, name):
-    r = run_recipe(recipe(name), "--no-such-option", "1")
+    r = run_recipe(recipe(name), "--no-such-option", "1", "--data-dir", "x")
     assert r.returncode == 2 and "no-such-option" in r.stdout
 
 
@@ -103,3 +103,56 @@ def test_emobox_stage0(recipe, tmp_path):
     assert r.returncode == 0, r.stdout
     assert (d / "data/emobox_emodb/emotions.txt").read_text() == "angry\nboredom\nneutral\n"
     assert sorted(p.name for p in (d / "data/emobox_emodb/cv").iterdir()) == ["fold1", "fold2"]
+
+
+def kaldi_asr_dir(tmp_path):
+    """A data dir as an ASR recipe leaves it: recordings + segments, text, no emotion files."""
+    from lookalike import tone
+    d = tmp_path / "asr" / "train"
+    d.mkdir(parents=True)
+    for rec in ("callA", "callB"):
+        tone(tmp_path / "asr" / "wav" / f"{rec}.wav", seconds=2.0)
+    (d / "wav.scp").write_text(f"callA {tmp_path}/asr/wav/callA.wav\n"
+                               f"callB sox {tmp_path}/asr/wav/callB.wav -t wav - |\n")
+    utts = [f"spk{s}-call{r}-{i}" for s in (1, 2) for r in "AB" for i in (1, 2)]
+    (d / "segments").write_text("".join(
+        f"{u} call{u[9]} {0.2 + 0.8 * int(u[-1]) - 0.8:.2f} {0.8 * int(u[-1]):.2f}\n"
+        for u in utts))
+    (d / "utt2spk").write_text("".join(f"{u} {u[:4]}\n" for u in utts))
+    (d / "spk2utt").write_text("".join(
+        f"spk{s} " + " ".join(u for u in utts if u.startswith(f"spk{s}")) + "\n" for s in (1, 2)))
+    (d / "text").write_text("".join(f"{u} hello there\n" for u in utts))
+    labels = tmp_path / "utt2emo"
+    labels.write_text("".join(f"{u} {'sad' if i % 2 else 'ang'}\n"
+                              for i, u in enumerate(reversed(utts))))  # unsorted on purpose
+    return d, labels, utts
+
+
+def test_custom_stage0_and_features(recipe, tmp_path):
+    src, labels, utts = kaldi_asr_dir(tmp_path)
+    d = recipe("custom")
+    r = run_recipe(d, "--stop-stage", "1", "--data-dir", src, "--utt2emo", labels,
+                   "--feat-type", "fbank", "--nj", "2")
+    assert r.returncode == 0, r.stdout
+    out = d / "data" / "train"
+    assert (out / "emotions.txt").read_text() == "ang\nsad\n"  # derived from the labels
+    assert (out / "utt2emo").read_text().splitlines()[0] == f"{utts[0]} sad"
+    assert (out / "segments").read_text() == (src / "segments").read_text()
+    assert "classes: ang sad" in r.stdout
+    feats = (d / "feats/train_fbank/feats.scp").read_text().splitlines()
+    assert [ln.split()[0] for ln in feats] == sorted(utts)
+
+
+def test_custom_inference_only_and_errors(recipe, tmp_path):
+    src, _, _ = kaldi_asr_dir(tmp_path)
+    d = recipe("custom")
+    r = run_recipe(d, "--stop-stage", "1", "--data-dir", src, "--name", "calls")
+    assert r.returncode == 0, r.stdout
+    assert "no utt2emo: stage 2 runs inference only" in r.stdout
+    assert "Stage 1: skipped" in r.stdout and not (d / "data/calls/utt2emo").exists()
+    r = run_recipe(d, "--stop-stage", "0")
+    assert r.returncode == 2 and "--data-dir is required" in r.stdout
+    r = run_recipe(d, "--stop-stage", "0", "--data-dir", tmp_path)
+    assert r.returncode == 1 and "must be a Kaldi data dir with wav.scp and utt2spk" in r.stdout
+    r = run_recipe(d, "--stop-stage", "0", "--data-dir", src, "--utt2emo", tmp_path / "nope")
+    assert r.returncode == 1 and "no such file:" in r.stdout
