@@ -856,11 +856,13 @@ def fix_data_dir(path: PathLike, *, log: Optional[Callable[[str], None]] = None)
     removed: Dict[str, int] = {}
     changed: Dict[str, str] = {}
     for fname, m in fixed.files.items():
-        text = _format_kv(d / fname, m)
-        old = old_spk2utt if fname == "spk2utt" else None
         if fname != "spk2utt":
             removed[fname] = len(dd.files[fname]) - len(m)
-            old = (d / fname).read_text(encoding="utf-8")
+            keys = list(m)
+            if not removed[fname] and keys == sorted(keys):
+                continue   # already sorted, nothing removed: leave the file as it is
+        text = _format_kv(d / fname, m)
+        old = old_spk2utt if fname == "spk2utt" else (d / fname).read_text(encoding="utf-8")
         if text != old:
             changed[fname] = text
     cv_changed = {rel: lines for rel, lines in fixed.cv.items() if lines != dd.cv[rel]}
