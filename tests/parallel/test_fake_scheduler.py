@@ -223,3 +223,56 @@ def test_submit_failure_reported(tmp_path):
     r = call(SLURM, ["log/f.log", "true"], tmp_path, bindir)
     assert r.returncode == 1
     assert "submission failed (exit code 1)" in r.stderr and "invalid partition" in r.stderr
+
+
+@pytest.mark.parametrize("args,expected", [
+    ([], []),
+    (["--mem", "4G", "--time", "2:00:00", "--num-threads", "4", "--max-jobs-run", "5"],
+     ["-l", "mem_free=4G", "-l", "h_rt=2:00:00", "-pe", "smp", "4", "-tc", "5"]),
+    (["--gpu", "1", "--mem", "0", "--num-threads", "1", "-q", "long.q"],
+     ["-l", "gpu=1", "-q", "g.q", "-q", "long.q"]),
+])
+def test_exact_qsub_lines_from_conf_queue_conf(tmp_path, args, expected):
+    """The qsub command queue.py builds from the shipped conf/queue.conf (no cluster needed)."""
+    bindir = fake_bin(tmp_path, {
+        "qsub": '#!/bin/sh\nprintf "%s\\n" "$@" > "$FAKE_DIR/argv"\necho 60.1-3:1\n',
+        "qstat": "#!/bin/sh\n",
+        "qdel": "#!/bin/sh\n",
+        "qacct": "#!/bin/sh\nexit 1\n",
+    })
+    e = dict(os.environ, PATH=f"{bindir}:{os.environ['PATH']}", FAKE_DIR=str(tmp_path),
+             E2V_POLL_MAX="0.1", E2V_VANISH_GRACE="0")
+    work = tmp_path / "w"
+    work.mkdir()
+    r = subprocess.run([QUEUE, "--config", str(ROOT / "conf/queue.conf"), *args, "JOB=1:3",
+                        "exp/log/x.JOB.log", "true"], cwd=work, env=e, capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 1 and "vanished" in r.stderr  # the fake ran nothing
+    q = work / "exp/log/q"
+    assert (tmp_path / "argv").read_text().splitlines() == [
+        "-v", "PATH", "-cwd", "-S", "/bin/bash", "-j", "y", *expected, "-terse", "-N", "x",
+        "-t", "1-3", "-o", f"{q}/x.$TASK_ID.out", "-j", "y", f"{q}/x.sh"]
+
+
+@pytest.mark.parametrize("args,expected", [
+    ([], []),
+    (["--mem", "4G", "--time", "2:00:00", "--num-threads", "4", "--gpu", "2", "-p", "gpu"],
+     ["--mem", "4G", "--time", "2:00:00", "--cpus-per-task", "4", "--gres=gpu:2", "-p", "gpu"]),
+])
+def test_exact_sbatch_lines_from_conf_slurm_conf(tmp_path, args, expected):
+    bindir = fake_bin(tmp_path, {
+        "sbatch": '#!/bin/sh\nprintf "%s\\n" "$@" > "$FAKE_DIR/argv"\necho 61\n',
+        "scontrol": "#!/bin/sh\necho 'JobId=61 ArrayTaskId=1-3%2 JobState=CANCELLED Reason=None ExitCode=0:0'\n",
+    })
+    e = dict(os.environ, PATH=f"{bindir}:{os.environ['PATH']}", FAKE_DIR=str(tmp_path),
+             E2V_POLL_MAX="0.1")
+    work = tmp_path / "w"
+    work.mkdir()
+    r = subprocess.run([SLURM, "--config", str(ROOT / "conf/slurm.conf"), *args,
+                        "--max-jobs-run", "2", "JOB=1:3", "exp/log/x.JOB.log", "true"],
+                       cwd=work, env=e, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and "3 of 3 tasks failed" in r.stderr
+    q = work / "exp/log/q"
+    assert (tmp_path / "argv").read_text().splitlines() == [
+        "--export=PATH", "--ntasks=1", *expected, "--parsable", "--job-name=x", "--array=1-3%2",
+        f"--output={q}/x.%a.out", f"{q}/x.sh"]
