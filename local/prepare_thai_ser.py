@@ -100,6 +100,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    help="minimum share of the top emotion among the annotators' votes")
     p.add_argument("--zoom-data-dir", default=None,
                    help="data dir for the Zoom recordings (default <data_dir>_zoom; '' = none)")
+    p.add_argument("--zoom-test-dir", default=None,
+                   help="data dir with the studio AND Zoom utterances whose cv/fold<k> lists train "
+                        "and validate on studio fold k and test on every Zoom utterance (the extra "
+                        "test condition; default <data_dir>_zoomtest; '' = none)")
     p.add_argument("--resample", choices=("sox", "none"), default="sox",
                    help="sox: wav.scp pipes resample to 16 kHz; none: plain FLAC paths")
     p.add_argument("corpus_dir", help="folder with emotion_label.json, actor_demography.json "
@@ -205,6 +209,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"{CORPUS}: wrote {zoom_dir} ({len(zoom['utt2emo'])} Zoom utterances)")
     elif zoom_dir:
         pc.warn(f"{CORPUS}: no Zoom utterances kept; {zoom_dir} not written")
+    zt_dir = (a.data_dir.rstrip("/") + "_zoomtest" if a.zoom_test_dir is None
+              else a.zoom_test_dir)
+    if zt_dir and zoom["utt2emo"]:
+        both = {f: {**studio[f], **zoom[f]} for f in studio}
+        zt_cv = {fold: {"train": parts["train"], "valid": parts["valid"],
+                        "test": list(zoom["utt2emo"])} for fold, parts in cv.items()}
+        pc.write_data_dir(zt_dir, wav_scp=both["wav.scp"], utt2spk=both["utt2spk"],
+                          utt2emo=both["utt2emo"], spk2gender=genders, classes=classes,
+                          extra={"utt2session": both["utt2session"]}, cv=zt_cv,
+                          info="fold<k>: train and validate on studio fold k, test on every "
+                               "Zoom utterance\n")
+        print(f"{CORPUS}: wrote {zt_dir} (studio folds tested on Zoom)")
     return 0
 
 

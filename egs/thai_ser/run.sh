@@ -10,7 +10,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"   # the recipe directory, wherever it is cal
 
 help_message="Usage: $0 [options]
 Stages (--stage N --stop-stage M):
-  0  data preparation   \$THAI_SER -> data/thai_ser_<mic>[_4class] (+ _zoom)  (local/prepare_thai_ser.py)
+  0  data preparation   \$THAI_SER -> data/thai_ser_<mic>[_4class] (+ _zoom, _zoomtest)  (local/prepare_thai_ser.py)
   1  features           data dir -> feats/<data>_<features>        (steps/extract_feats.sh)
   2  training           cross-validation -> exp/<data>_<features>_<head>_<cv>  (steps/train_cv.sh)
   3  report             results.json -> RESULTS.md row, confusion matrix
@@ -24,6 +24,7 @@ corpus_dir=$THAI_SER    # emotion_label.json + studio*/zoom* (default: THAI_SER 
 classes=conf/emotions.txt  # 5 classes (conf/emotions_4class.txt drops frustrated)
 mic=con                 # con (condenser) | clip (clip-on)
 agreement=0.71          # minimum share of the top emotion among the annotators' votes
+zoom_test=true          # also train on each studio fold and test on the Zoom recordings
 strict=false            # counts that differ from the published ones are an error
 feat_type=emotion2vec   # emotion2vec | hf | fbank | logspec | logmel
 model=emotion2vec_base  # emotion2vec / hf model (name, directory or .pt)
@@ -45,7 +46,11 @@ case $feat_type in
   *) feat_tag=$feat_type ;;
 esac
 [ "$layer" = last ] || feat_tag+="_l$layer"
-feats=feats/$(basename "$data")_$feat_tag
+# With the Zoom condition, features are extracted once for studio + Zoom (data/..._zoomtest)
+# and serve both trainings (a feature dir may hold more utterances than a data dir uses).
+src=$data
+if "$zoom_test"; then src=${data}_zoomtest; fi
+feats=feats/$(basename "$src")_$feat_tag
 exp=exp/$(basename "$data")_${feat_tag}_${head}_${cv//[:\/]/-}
 [ -z "$head_config" ] || exp+=_$(basename "$head_config" .yaml)
 
@@ -58,14 +63,15 @@ if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   fi
   opts=(--classes "$classes" --mic "$mic" --agreement "$agreement")
   ! "$strict" || opts+=(--strict)
+  "$zoom_test" || opts+=(--zoom-test-dir "")
   python local/prepare_thai_ser.py "${opts[@]}" "$corpus_dir" "$data"
 fi
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
-  echo "Stage 1: features ($feat_tag): $data -> $feats"
+  echo "Stage 1: features ($feat_tag): $src -> $feats"
   opts=(--cmd "$extract_cmd" --nj "$nj" --feat-type "$feat_type" --layer "$layer" --device "$device")
   case $feat_type in emotion2vec|hf) [ -z "$model" ] || opts+=(--model "$model") ;; esac
-  steps/extract_feats.sh "${opts[@]}" "$data" "$feats"
+  steps/extract_feats.sh "${opts[@]}" "$src" "$feats"
 fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
@@ -74,12 +80,20 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   [ -z "$valid" ] || opts+=(--valid "$valid")
   [ -z "$head_config" ] || opts+=(--config "$head_config")
   steps/train_cv.sh "${opts[@]}" "$data" "$feats" "$exp"
+  if "$zoom_test"; then
+    echo "Stage 2: Zoom test condition: ${data}_zoomtest + $feats -> ${exp}_zoomtest"
+    steps/train_cv.sh "${opts[@]}" "${data}_zoomtest" "$feats" "${exp}_zoomtest"
+  fi
 fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   echo "Stage 3: report: $exp/results.json -> RESULTS.md"
   reference="no published reference in this toolkit's sources for THAI SER"
   python -m emotion2vec.bin.append_results "$exp/results.json" RESULTS.md --reference "$reference"
+  if "$zoom_test"; then
+    python -m emotion2vec.bin.append_results "${exp}_zoomtest/results.json" RESULTS.md \
+      --reference "Zoom test condition (studio-trained fold models)"
+  fi
   cat RESULTS.md
   echo "Confusion matrix: $PWD/$exp/confusion.png"
 fi

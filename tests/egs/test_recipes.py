@@ -94,6 +94,7 @@ def test_thai_stage0(recipe, tmp_path):
     assert len((d / "data/thai_ser_con/utt2emo").read_text().splitlines()) == 4
     assert (d / "data/thai_ser_con/cv/fold7/valid").is_file()
     assert (d / "data/thai_ser_con_zoom/utt2emo").is_file()
+    assert (d / "data/thai_ser_con_zoomtest/cv/fold0/test").read_text().startswith("actor003-z001")
 
 
 def test_emobox_stage0(recipe, tmp_path):

@@ -50,6 +50,10 @@ def test_five_classes_condenser(thai_tree, tmp_path):
     assert zoom["utt2emo"] == f"{uz} hap\n"
     assert zoom["utt2session"] == f"{uz} z001\n"
     assert zoom["spk2gender"] == "actor003 f\n"
+    zt = read_dir(tmp_path / "data" / "thai_zoomtest")
+    assert zt["utt2emo"] == files["utt2emo"].replace(f"{u4} sad\n", f"{u4} sad\n{uz} hap\n")
+    assert zt["cv/fold0/train"] == f"{u1}\n" and zt["cv/fold0/valid"] == f"{u3}\n"
+    assert all(zt[f"cv/fold{k}/test"] == f"{uz}\n" for k in range(8))
     # the tie, the low agreement and the Other majority are counted, not silently lost
     assert "class oth 1, kept 5, low agreement 1, tie 1" in r.stdout
     assert "WARNING: THAI SER: actors: found 3, published 200" in r.stderr
@@ -58,12 +62,13 @@ def test_five_classes_condenser(thai_tree, tmp_path):
 def test_four_classes_clip_mic(thai_tree, tmp_path):
     out = tmp_path / "d"
     r = run_prep("prepare_thai_ser.py", "--classes", CONF / "emotions_4class.txt", "--mic",
-                 "clip", "--resample", "none", "--zoom-data-dir", "", thai_tree, out)
+                 "clip", "--resample", "none", "--zoom-data-dir", "", "--zoom-test-dir", "",
+                 thai_tree, out)
     assert r.returncode == 0, r.stderr
     assert (out / "wav.scp").read_text() == (
         f"actor001-s001_clip_actor001_impro1_1 "
         f"{thai_tree}/studio1-10/studio001/clip/s001_clip_actor001_impro1_1.flac\n")
-    assert not (tmp_path / "d_zoom").exists()
+    assert not (tmp_path / "d_zoom").exists() and not (tmp_path / "d_zoomtest").exists()
 
 
 def test_hard_label_rules():
