@@ -75,3 +75,36 @@ def test_failed_job_fails_the_step_with_its_message(tmp_path, audio_data, plus_m
     assert p.returncode == 1
     assert "infer: error: utterance spk9-x: empty audio" in p.stderr
     assert "inference failed; see" in p.stderr
+
+
+def test_heads_trained_by_train_cv_label_new_audio_and_pack(tmp_path, audio_data, feat_dir,
+                                                            jsonl):
+    """The real training step's exp dir (fold<k>/seed<n>/ heads) -> infer.sh, pack, score."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(audio_data, data, ignore=shutil.ignore_patterns("split*", "feats.scp",
+                                                                    "utt2num_frames"))
+    (data / "emotions.txt").write_text("ang\nhap\n")
+    (data / "utt2fold").write_text("".join(  # two folds: spk1+spk3 | spk2
+        f"{u} {2 if u.startswith('spk2') else 1}\n" for u in
+        (line.split()[0] for line in (data / "utt2spk").read_text().splitlines())))
+    (tmp_path / "head.yaml").write_text("epochs: 2\nbatch_size: 4\nhidden: 8\n")
+    exp = tmp_path / "exp"
+    p = sh(ROOT / "steps/train_cv.sh", "--head", "e2v", "--config", tmp_path / "head.yaml",
+           "--valid", "none", "--cv", "utt2fold", data, feat_dir, exp)
+    assert p.returncode == 0, p.stdout + p.stderr
+    out = tmp_path / "out"
+    p = sh(ROOT / "steps/infer.sh", "--nj", "1", "--model", exp, data, out)
+    assert p.returncode == 0, p.stdout + p.stderr
+    recs = jsonl(out / "scores.jsonl")
+    assert len(recs) == 7 and all(list(r["scores"]) == ["ang", "hap"] for r in recs)
+    assert all(abs(sum(r["scores"].values()) - 1) < 1e-4 for r in recs)
+    packed = tmp_path / "m.tar.gz"
+    assert sh(ROOT / "steps/pack_model.sh", exp, packed).returncode == 0
+    from emotion2vec.bin import infer
+    assert infer.main(["--model", str(packed), "--no-progress", str(data),
+                       str(tmp_path / "out2")]) == 0
+    assert (tmp_path / "out2/scores.jsonl").read_text() == (out / "scores.jsonl").read_text()
+    p = sh(ROOT / "steps/score.sh", data / "utt2emo", out / "utt2emo")
+    assert p.returncode == 0 and "(7 utterances, 0 missing)" in p.stdout + p.stderr
