@@ -54,7 +54,7 @@ def shellcheck():
 def test_every_shell_script_is_shellcheck_clean(shellcheck):
     files = shell_scripts()
     assert "utils/parse_options.sh" in files and "cmd.sh" in files and "path.sh" in files
-    r = subprocess.run([shellcheck, "-x", *files], cwd=ROOT, capture_output=True, text=True,
+    r = subprocess.run([shellcheck, "-x", "-f", "gcc", *files], cwd=ROOT, capture_output=True, text=True,
                        timeout=300)
     assert r.returncode == 0, f"shellcheck found problems:\n{r.stdout}{r.stderr}"
 
