@@ -59,7 +59,7 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
 fi
 "$venv/bin/python" -c "import torch" 2>/dev/null || "${pip[@]}" "$torch_spec"
 if $with_test; then
-  "${pip[@]}" -e "$root[test,hf]"
+  "${pip[@]}" -e "${root}[test,hf]"
   "${pip[@]}" -r "$root/tools/requirements-test.txt"
   # The FunASR port is the reference emotion2vec implementation for parity tests only;
   # --no-deps keeps its heavy dependency tree (and kaldiio) out of the toolkit proper.
