@@ -131,12 +131,11 @@ def speaker_split(train: List[str], utt2spk: Dict[str, str], fraction: float,
     return [u for u in train if u not in vs], sorted(vs), "random utterances (no speakers)"
 
 
-def prepare_track2(a, root: Path) -> int:
-    name = a.dataset.split(":", 1)[1]
+def read_track2(root: Path, name: str, audio_root: Path):
+    """(wav_scp, utt2spk, utt2emo) of a cross-corpus balanced test set."""
     if name not in TRACK2:
         raise E2VError(f"unknown track2 set '{name}' (known: {' '.join(TRACK2)})")
     path = root / "data" / "track2" / f"{name}_selected_balenced.jsonl"
-    audio_root = Path(a.audio_root or root).resolve()
     wav_scp, utt2spk, utt2emo = {}, {}, {}
     for rec in read_jsonl(path):
         try:
@@ -148,16 +147,21 @@ def prepare_track2(a, root: Path) -> int:
         wav = audio_root / rel
         if not wav.is_file():
             raise E2VError(f"{rec['_where']}: no audio: {wav} is missing")
-        spk = f"{name.lower()}-{spk}"
+        spk = f"track2-{name.lower()}-{spk}"
         utt = f"{spk}-{Path(rel).stem}"
         if utt in utt2spk:
             raise E2VError(f"{rec['_where']}: '{rel}' listed twice")
         wav_scp[utt], utt2spk[utt], utt2emo[utt] = str(wav), spk, label
+    return wav_scp, utt2spk, utt2emo
+
+
+def prepare_track2(a, root: Path) -> int:
+    name = a.dataset.split(":", 1)[1]
+    wav_scp, utt2spk, utt2emo = read_track2(root, name, Path(a.audio_root or root).resolve())
     pc.check_counts(f"{CORPUS} track2 {name}", "utterances per class", Counter(utt2emo.values()),
                     {c: 60 for c in TRACK2_CLASSES}, a.strict)
     pc.write_data_dir(a.data_dir, wav_scp=wav_scp, utt2spk=utt2spk, utt2emo=utt2emo,
-                      spk2gender=None,
-                      classes=list(TRACK2_CLASSES))
+                      spk2gender=None, classes=list(TRACK2_CLASSES))
     print(f"{CORPUS}: wrote {a.data_dir} ({len(utt2emo)} utterances)")
     return 0
 
@@ -173,6 +177,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    help="share of a training fold held out for validation when no official "
                         "valid set is shipped")
     p.add_argument("--seed", type=int, default=42, help="seed of that validation split")
+    p.add_argument("--cross-test", default="",
+                   help="cross-corpus track: one data dir with <dataset> (limited to angry happy "
+                        "neutral sad) as training data and this track2 set (IEMOCAP, MELD, "
+                        "RAVDESS, SAVEE) as cv/fold1/test")
+    p.add_argument("--track2-audio-root", default="",
+                   help="folder holding the track2 set's wav_filename paths (default: "
+                        "--audio-root)")
     p.add_argument("emobox_dir", help="EmoBox checkout (holds data/<dataset>/)")
     p.add_argument("dataset", help="dataset name as in data/ (e.g. iemocap, emodb), "
                    "or track2:<IEMOCAP|MELD|RAVDESS|SAVEE>")
@@ -192,7 +203,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         raise E2VError(f"{ddir}: no such dataset (known: {' '.join(known)})")
     audio_root = Path(a.audio_root or root).resolve()
     label_map = read_label_map(ddir / "label_map.json")
-    classes = pc.load_classes(a.classes) if a.classes else list(dict.fromkeys(label_map.values()))
+    if a.classes:
+        classes = pc.load_classes(a.classes)
+    elif a.cross_test:
+        classes = list(TRACK2_CLASSES)
+    else:
+        classes = list(dict.fromkeys(label_map.values()))
     stm = ddir / "data.seg.wrd.stm"
     speakers = read_speakers(stm) if stm.is_file() else None
     if speakers is None:
@@ -255,6 +271,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
           f"kept {len(utt2emo)}")
     pc.report_classes_and_speakers(f"{CORPUS} {ds}", utt2emo, utt2spk, None, None, a.strict)
 
+    if a.cross_test:
+        return write_cross_corpus(a, root, ds, classes, wav_scp, segments, utt2spk, utt2emo)
     cv, notes = {}, [f"EmoBox {ds} folds; validation: official when shipped, else seed "
                      f"{a.seed}, fraction {a.valid_fraction}, speaker-aware\n"]
     fold_dirs = sorted((d for d in ddir.glob("fold_*") if d.is_dir()),
@@ -290,6 +308,35 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                       utt2emo=utt2emo, spk2gender=None,
                       classes=classes, cv=cv, info="".join(notes))
     print(f"{CORPUS}: wrote {a.data_dir} ({len(utt2emo)} utterances, {len(cv)} folds)")
+    return 0
+
+
+def write_cross_corpus(a, root, ds, classes, wav_scp, segments, utt2spk, utt2emo) -> int:
+    """Train on every kept utterance of `ds` (seeded speaker-aware validation), test on track2."""
+    name = a.cross_test
+    t_wav, t_spk, t_emo = read_track2(
+        root, name, Path(a.track2_audio_root or a.audio_root or root).resolve())
+    clash = set(t_spk) & set(utt2spk)
+    if clash:
+        raise E2VError(f"track2 {name} and {ds} share utterance ids, e.g. {sorted(clash)[0]}")
+    bad = sorted(set(t_emo.values()) - set(classes))
+    if bad:
+        raise E2VError(f"track2 {name} labels {bad} are not in the classes {classes}")
+    train, valid, how = speaker_split(sorted(utt2emo, key=pc.c_sort_key), utt2spk,
+                                      a.valid_fraction, random.Random(a.seed))
+    if segments:  # the test files become whole-recording segments
+        import soundfile as sf
+        for u, path in t_wav.items():
+            info = sf.info(path)
+            segments[u] = f"{u} 0 {info.frames / info.samplerate:.6f}"
+    pc.write_data_dir(a.data_dir, wav_scp={**wav_scp, **t_wav}, segments=segments or None,
+                      utt2spk={**utt2spk, **t_spk}, utt2emo={**utt2emo, **t_emo},
+                      spk2gender=None, classes=classes,
+                      cv={"fold1": {"train": train, "valid": valid, "test": list(t_emo)}},
+                      info=f"cross-corpus: train on EmoBox {ds}, valid = {how} (seed {a.seed}, "
+                           f"fraction {a.valid_fraction}), test on track2 {name}\n")
+    print(f"{CORPUS}: wrote {a.data_dir} (train {len(train)}, valid {len(valid)} from {ds}; "
+          f"test {len(t_emo)} from track2 {name})")
     return 0
 
 

@@ -10,11 +10,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")"   # the recipe directory, wherever it is cal
 
 help_message="Usage: $0 [options]
 Stages (--stage N --stop-stage M):
-  0  data preparation   \$EMOBOX/data/<dataset> -> data/emobox_<dataset>  (local/prepare_emobox.py)
+  0  data preparation   \$EMOBOX/data/<dataset> -> data/emobox_<dataset>[_to_<track2 set>]  (local/prepare_emobox.py)
   1  features           data dir -> feats/<data>_<features>        (steps/extract_feats.sh)
   2  training           cross-validation -> exp/<data>_<features>_<head>_<cv>  (steps/train_cv.sh)
   3  report             results.json -> RESULTS.md row, confusion matrix
-e.g.: $0 --corpus-dir /data/EmoBox --audio-root /data/EmoBox --dataset emodb"
+e.g.: $0 --corpus-dir /data/EmoBox --audio-root /data/EmoBox --dataset emodb
+      $0 --dataset iemocap --cross-test RAVDESS --track2-audio-root /data/track2/RAVDESS"
 
 # Begin configuration section.
 stage=0                 # first stage to run
@@ -23,6 +24,9 @@ nj=4                    # parallel feature-extraction jobs
 corpus_dir=$EMOBOX      # EmoBox checkout with data/<dataset>/ (default: EMOBOX from db.sh)
 audio_root=$EMOBOX_AUDIO  # folder holding downloads/ (default: the checkout)
 dataset=iemocap         # EmoBox dataset name (as in data/)
+cross_test=             # cross-corpus track: train on --dataset, test on this track2 set
+                        # (IEMOCAP | MELD | RAVDESS | SAVEE; classes angry happy neutral sad)
+track2_audio_root=      # folder holding the track2 set's wav_filename paths ('' = --audio-root)
 classes=                # keep only these labels (default: every label of the dataset's label_map.json)
 valid_fraction=0.2      # validation share carved from a training fold without an official one
 split_seed=42           # seed of that split
@@ -41,6 +45,7 @@ seeds=1                 # training runs per fold (different seeds)
 
 if [ $# -ne 0 ]; then echo "$help_message" >&2; echo "$0: error: no positional arguments" >&2; exit 2; fi
 data=data/emobox_${dataset//[:\/]/_}
+[ -z "$cross_test" ] || data+=_to_$cross_test
 case $feat_type in
   emotion2vec|hf) feat_tag=${feat_type}_$(basename "${model%.pt}") ;;
   *) feat_tag=$feat_type ;;
@@ -60,6 +65,8 @@ if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   opts=(--valid-fraction "$valid_fraction" --seed "$split_seed")
   [ -z "$audio_root" ] || opts+=(--audio-root "$audio_root")
   [ -z "$classes" ] || opts+=(--classes "$classes")
+  [ -z "$cross_test" ] || opts+=(--cross-test "$cross_test")
+  [ -z "$track2_audio_root" ] || opts+=(--track2-audio-root "$track2_audio_root")
   ! "$strict" || opts+=(--strict)
   python local/prepare_emobox.py "${opts[@]}" "$corpus_dir" "$dataset" "$data"
 fi
@@ -81,7 +88,7 @@ fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   echo "Stage 3: report: $exp/results.json -> RESULTS.md"
-  reference="no published reference in this toolkit's sources for EmoBox $dataset"
+  reference="no published reference in this toolkit's sources for EmoBox $dataset${cross_test:+ -> track2 $cross_test}"
   python -m emotion2vec.bin.append_results "$exp/results.json" RESULTS.md --reference "$reference"
   cat RESULTS.md
   echo "Confusion matrix: $PWD/$exp/confusion.png"

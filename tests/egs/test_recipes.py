@@ -157,3 +157,14 @@ def test_custom_inference_only_and_errors(recipe, tmp_path):
     assert r.returncode == 1 and "must be a Kaldi data dir with wav.scp and utt2spk" in r.stdout
     r = run_recipe(d, "--stop-stage", "0", "--data-dir", src, "--utt2emo", tmp_path / "nope")
     assert r.returncode == 1 and "no such file:" in r.stdout
+
+
+def test_emobox_cross_corpus_stage0(recipe, tmp_path):
+    top = make_emobox(tmp_path / "c")
+    d = recipe("emobox")
+    r = run_recipe(d, "--stop-stage", "0", "--dataset", "emodb", "--cross-test", "IEMOCAP",
+                   "--track2-audio-root", tmp_path / "c" / "track2_audio",
+                   env={"EMOBOX": str(top)})
+    assert r.returncode == 0, r.stdout
+    out = d / "data/emobox_emodb_to_IEMOCAP"
+    assert (out / "cv/fold1/test").read_text().count("track2-iemocap-") == 2

@@ -83,8 +83,25 @@ def test_track2(emobox_tree, tmp_path):
                  emobox_tree, "track2:IEMOCAP", out)
     assert r.returncode == 0, r.stderr
     files = read_dir(out)
-    assert files["utt2emo"] == ("iemocap-01M-Ses01M_script01_1_M002 sad\n"
-                                "iemocap-02F-Ses02F_impro03_F019 happy\n")
+    # speakers are prefixed track2-<set>- so they never clash with an EmoBox dataset's own
+    assert files["utt2emo"] == ("track2-iemocap-01M-Ses01M_script01_1_M002 sad\n"
+                                "track2-iemocap-02F-Ses02F_impro03_F019 happy\n")
     assert files["emotions.txt"] == "angry\nhappy\nneutral\nsad\n"
     assert "WARNING: EmoBox track2 IEMOCAP: utterances per class 'angry': found 0, " \
            "published 60" in r.stderr
+
+
+def test_cross_corpus_track(emobox_tree, tmp_path):
+    out = tmp_path / "d"
+    r = run_prep("prepare_emobox.py", "--cross-test", "IEMOCAP", "--track2-audio-root",
+                 emobox_tree.parent / "track2_audio", emobox_tree, "emodb", out)
+    assert r.returncode == 0, r.stderr
+    files = read_dir(out)
+    assert files["emotions.txt"] == "angry\nhappy\nneutral\nsad\n"
+    # EmoDB's boredom is outside the four cross-corpus classes
+    assert "outside the classes (boredom 2)" in r.stdout
+    assert files["cv/fold1/test"] == ("track2-iemocap-01M-Ses01M_script01_1_M002\n"
+                                      "track2-iemocap-02F-Ses02F_impro03_F019\n")
+    train = files["cv/fold1/train"].split() + files["cv/fold1/valid"].split()
+    assert sorted(train) == sorted(u for n, u in U.items() if n[5] != "L")
+    assert "test on track2 IEMOCAP" in files["cv_info.txt"]
