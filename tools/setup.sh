@@ -29,8 +29,9 @@ venv=${E2V_VENV:-$root/.venv}
 need_cmds=(espeak-ng sox)
 need_pkgs=(espeak-ng sox)
 if $with_test; then
-  need_cmds+=(shellcheck slurmctld slurmd sbatch munged)
-  need_pkgs+=(shellcheck slurmctld slurmd slurm-client munge)
+  # Live single-node Slurm and Grid Engine clusters for the launcher tests.
+  need_cmds+=(shellcheck slurmctld slurmd sbatch munged sge_qmaster sge_execd qsub)
+  need_pkgs+=(shellcheck slurmctld slurmd slurm-client munge gridengine-master gridengine-exec gridengine-client)
 fi
 missing=()
 for i in "${!need_cmds[@]}"; do
