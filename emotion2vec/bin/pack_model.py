@@ -63,5 +63,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """Console-script entry point."""
     run_main(main, PROG)
+
+
+if __name__ == "__main__":
+    cli()
