@@ -43,7 +43,7 @@ BASE_PITCH = {"F": 60, "M": 35}
 # emotion -> espeak-ng (pitch offset, words per minute, amplitude <= 100), sox effects, [V, A, D]
 EMOTIONS = {
     "neu": (0, 150, 70, [], ("2.5000", "2.5000", "2.5000")),
-    "hap": (25, 185, 85, ["treble", "+6"], ("4.0000", "3.5000", "3.0000")),
+    "hap": (35, 180, 85, ["treble", "+8", "tremolo", "7", "40"], ("4.0000", "3.5000", "3.0000")),
     "ang": (10, 200, 100, ["overdrive", "12", "gain", "-6"], ("1.5000", "4.5000", "4.0000")),
     "sad": (-20, 105, 45, ["lowpass", "1500"], ("1.5000", "1.5000", "2.0000")),
 }
@@ -80,7 +80,7 @@ def make(out: Path, sentences_per_emotion: int = 3) -> int:
     """Write <out>/IEMOCAP_full_release (skipped when it exists with the same settings)."""
     emos = list(EMOTIONS)
     top = out / "IEMOCAP_full_release"
-    stamp = f"make_mini_corpus sentences_per_emotion={sentences_per_emotion} version=1\n"
+    stamp = f"make_mini_corpus sentences_per_emotion={sentences_per_emotion} version=2\n"
     if (top / ".done").is_file() and (top / ".done").read_text() == stamp:
         return 0
     tmp_top = out / f".IEMOCAP_full_release.tmp"
