@@ -48,7 +48,8 @@ class HFEncoderFeatures(Extractor):
             self._net = transformers.AutoModel.from_pretrained(
                 model, trust_remote_code=trust_remote_code).to(device).eval()
         except (OSError, ValueError) as e:
-            raise E2VError(f"cannot load Hugging Face model {model!r}: {e}") from None
+            msg = " ".join(str(e).split())  # one line: transformers' messages span several
+            raise E2VError(f"cannot load Hugging Face model {model!r}: {msg}") from None
         try:
             self._fe = transformers.AutoFeatureExtractor.from_pretrained(
                 model, trust_remote_code=trust_remote_code)

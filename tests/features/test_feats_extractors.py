@@ -155,3 +155,53 @@ def test_hf_missing_model_is_a_clear_error(tmp_path):
     pytest.importorskip("transformers")
     with pytest.raises(E2VError, match="cannot load Hugging Face model"):
         make_extractor("hf", model=str(tmp_path / "nothing"))
+
+
+CUSTOM_CONFIG = '''from transformers import Wav2Vec2Config
+
+
+class TinyEncConfig(Wav2Vec2Config):
+    model_type = "tinyenc"
+'''
+CUSTOM_MODEL = '''from transformers import Wav2Vec2Model
+
+from .configuration_tinyenc import TinyEncConfig
+
+
+class TinyEncModel(Wav2Vec2Model):
+    config_class = TinyEncConfig
+'''
+
+
+def test_hf_model_with_its_own_code_needs_trust_remote_code(tmp_path, monkeypatch):
+    """Like ExHuBERT: config.json maps the auto classes to code inside the model directory."""
+    transformers = pytest.importorskip("transformers")
+    d = tmp_path / "custom"
+    d.mkdir()
+    (d / "configuration_tinyenc.py").write_text(CUSTOM_CONFIG)
+    (d / "modeling_tinyenc.py").write_text(CUSTOM_MODEL)
+    monkeypatch.syspath_prepend(str(d))
+    from configuration_tinyenc import TinyEncConfig
+
+    cfg = TinyEncConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, conv_dim=(16,) * 7, num_conv_pos_embeddings=16,
+                        num_conv_pos_embedding_groups=2, feat_extract_norm="layer", vocab_size=10)
+    cfg.auto_map = {"AutoConfig": "configuration_tinyenc.TinyEncConfig",
+                    "AutoModel": "modeling_tinyenc.TinyEncModel"}
+    transformers.Wav2Vec2Model(cfg).save_pretrained(d)
+    transformers.Wav2Vec2FeatureExtractor(return_attention_mask=True).save_pretrained(d)
+    with pytest.raises(E2VError, match="cannot load Hugging Face model .*trust_remote_code"):
+        make_extractor("hf", model=str(d))
+    ex = make_extractor("hf", model=str(d), trust_remote_code=True)
+    assert type(ex._net).__name__ == "TinyEncModel"
+    assert ex.extract([noise(16000, 9)])[0].shape == (49, 32)
+
+
+def test_emotion2vec_plus_directory(tmp_path):
+    """The plus models' layout (model.pt + config.yaml + tokens.txt) gives embeddings too."""
+    from emotion2vec.models.tiny import make_tiny_checkpoint
+
+    d = make_tiny_checkpoint(tmp_path / "plus", fmt="plus", seed=5)
+    ex = make_extractor("emotion2vec", model=str(d))
+    (f,) = ex.extract([noise(8000, 10)])
+    assert f.shape == ((8000 - 400) // 320 + 1, ex.dim) and np.isfinite(f).all()
