@@ -43,6 +43,7 @@ normalize=              # none | global | speaker ('' = the head config's choice
 class_weight=false      # inverse-frequency class weights in the loss
 drop_unlisted=false     # leave out (and list) utterances whose label is not in the inventory
 allow_speaker_overlap=false  # accept generated folds whose test speakers also train
+device=                 # cpu | cuda | auto for the PyTorch heads ('' = the config's, cpu)
 num_threads=1           # CPU threads per fold job
 # End configuration section.
 . "$root/utils/parse_options.sh"
@@ -68,6 +69,7 @@ opts=(--head "$head" --cv "$cv" --valid "$valid" --seeds "$seeds" --seed "$seed"
 [ -z "$classes" ] || opts+=(--classes "$classes")
 [ -z "$label_map" ] || opts+=(--label-map "$label_map")
 [ -z "$normalize" ] || opts+=(--normalize "$normalize")
+[ -z "$device" ] || opts+=(--device "$device")
 
 echo "$0: preparing $exp (head $head, cv $cv, valid $valid, seeds $seeds)"
 nf=$(python -m emotion2vec.bin.train_cv_prepare "${opts[@]}" --command "$cmdline" \
@@ -77,7 +79,9 @@ cat "$exp/log/prepare.log" >&2
 echo "$cmdline" > "$exp/cmd"
 
 echo "$0: training $nf folds: $cmd JOB=1:$nf $exp/log/train.JOB.log"
-"$cmd" --num-threads "$num_threads" JOB=1:"$nf" "$exp/log/train.JOB.log" \
+gpu_opts=()
+case $device in cuda*|auto) gpu_opts=(--gpu 1) ;; esac
+"$cmd" ${gpu_opts[@]+"${gpu_opts[@]}"} --num-threads "$num_threads" JOB=1:"$nf" "$exp/log/train.JOB.log" \
   env OMP_NUM_THREADS="$num_threads" MKL_NUM_THREADS="$num_threads" \
   python -m emotion2vec.bin.train_fold --fold JOB "$exp" || {
   echo "$0: error: training failed; see $exp/log/train.*.log (rerun to resume: done folds are kept)" >&2

@@ -35,6 +35,7 @@ def main(argv=None):
     p.add_argument("--classes", default="")
     p.add_argument("--label-map", default="")
     p.add_argument("--normalize", default="", help="none|global|speaker (default: the config's)")
+    p.add_argument("--device", default="", help="cpu|cuda|auto for PyTorch heads (default: config's)")
     p.add_argument("--class-weight", type=_bool, default=False)
     p.add_argument("--drop-unlisted", type=_bool, default=False)
     p.add_argument("--allow-speaker-overlap", type=_bool, default=False)
@@ -42,7 +43,7 @@ def main(argv=None):
     a = p.parse_args(argv)
     s = prepare(a.data_dir, a.feat_dir, a.exp_dir, head=a.head, config=a.config or None,
                 cv=a.cv, valid=a.valid, seeds=a.seeds, seed=a.seed, classes=a.classes or None,
-                label_map=a.label_map or None, normalize=a.normalize,
+                label_map=a.label_map or None, normalize=a.normalize, device=a.device,
                 class_weight=a.class_weight, drop_unlisted=a.drop_unlisted,
                 allow_speaker_overlap=a.allow_speaker_overlap,
                 command=a.command or shlex.join([PROG] + (sys.argv[1:] if argv is None else argv)))

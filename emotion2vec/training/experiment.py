@@ -89,7 +89,7 @@ def read_label_map(path) -> Dict[str, str]:
 def prepare(data_dir, feat_dir, exp_dir, *, head: str, config: Optional[str] = None,
             cv: str = "auto", valid: str = "random:0.2", seeds: int = 1, seed: int = 42,
             classes: Optional[str] = None, label_map: Optional[str] = None,
-            normalize: str = "", class_weight: bool = False, drop_unlisted: bool = False,
+            normalize: str = "", class_weight: bool = False, device: str = "", drop_unlisted: bool = False,
             allow_speaker_overlap: bool = False, command: str = "") -> Dict:
     """Check inputs, build folds and write the experiment's settings.  Returns the settings."""
     data, feats, exp = Path(data_dir).resolve(), Path(feat_dir).resolve(), Path(exp_dir).resolve()
@@ -110,6 +110,8 @@ def prepare(data_dir, feat_dir, exp_dir, *, head: str, config: Optional[str] = N
         raise E2VError(f"normalize '{cfg['normalize']}' not one of none, global, speaker")
     if class_weight:
         cfg["class_weight"] = True
+    if device:
+        cfg["device"] = device
 
     # Labels: utt2emo through the label map, checked against the inventory.
     utt2emo = read_kv(data / "utt2emo")

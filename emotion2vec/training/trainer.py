@@ -46,6 +46,7 @@ class TrainConfig:
     sampler: str = "shuffle"           # shuffle | balanced (class-balanced resampling)
     grad_clip: Optional[float] = None
     eval_batch_size: int = 256
+    device: str = "cpu"                # cpu | cuda | cuda:N | auto (cuda when available)
 
     @classmethod
     def from_dict(cls, d: Dict) -> "TrainConfig":
@@ -55,6 +56,10 @@ class TrainConfig:
             raise E2VError(f"select_metric '{cfg.select_metric}' not one of {METRICS}")
         if cfg.sampler not in ("shuffle", "balanced"):
             raise E2VError(f"sampler '{cfg.sampler}' not one of shuffle, balanced")
+        if cfg.device == "auto":
+            cfg.device = "cuda" if torch.cuda.is_available() else "cpu"
+        if cfg.device.startswith("cuda") and not torch.cuda.is_available():
+            raise E2VError(f"device '{cfg.device}' requested but CUDA is not available")
         if cfg.epochs < 1 or cfg.batch_size < 1:
             raise E2VError("epochs and batch_size must be positive")
         return cfg
@@ -111,12 +116,13 @@ def class_weights(labels: np.ndarray, num_classes: int) -> np.ndarray:
 def predict_groups(module: nn.Module, data: BatchSet, batch_size: int) -> np.ndarray:
     """Utterance posteriors [num_groups, C]: softmax per sample, averaged over its group."""
     module.eval()
+    dev = next(module.parameters()).device
     out: Optional[torch.Tensor] = None
     n = len(data.group)
     order = np.arange(n)
     for s in range(0, n, batch_size):
         idx = order[s:s + batch_size]
-        p = torch.softmax(module(*data.batch(idx)).double(), dim=-1)
+        p = torch.softmax(module(*(t.to(dev) for t in data.batch(idx))).double(), dim=-1).cpu()
         if out is None:
             out = torch.zeros(data.num_groups, p.shape[1], dtype=torch.float64)
         out.index_add_(0, torch.from_numpy(data.group[idx]), p)
@@ -146,12 +152,14 @@ def train_module(module: nn.Module, train: BatchSet, valid: Optional[BatchSet],
     """Train `module` in place; load the selected checkpoint into it; return the history."""
     log = log or (lambda s: print(s, file=sys.stderr, flush=True))
     C = len(classes)
+    dev = torch.device(cfg.device)
+    module.to(dev)
     rng = np.random.default_rng(seed)
     opt = make_optimizer(module.parameters(), cfg.optimizer)
     sched = make_scheduler(opt, cfg.scheduler, cfg.epochs)
     weight = torch.from_numpy(class_weights(train.labels, C)) if cfg.class_weight else None
-    criterion = nn.CrossEntropyLoss(weight=weight)
-    labels_t = torch.from_numpy(train.labels.astype(np.int64))
+    criterion = nn.CrossEntropyLoss(weight=None if weight is None else weight.to(dev))
+    labels_t = torch.from_numpy(train.labels.astype(np.int64)).to(dev)
     n = len(train.labels)
     if cfg.sampler == "balanced":
         count = np.bincount(train.labels, minlength=C).astype(np.float64)
@@ -168,7 +176,8 @@ def train_module(module: nn.Module, train: BatchSet, valid: Optional[BatchSet],
         for s in range(0, n, cfg.batch_size):
             idx = order[s:s + cfg.batch_size]
             opt.zero_grad(set_to_none=True)
-            loss = criterion(module(*train.batch(idx)), labels_t[idx])
+            loss = criterion(module(*(t.to(dev) for t in train.batch(idx))),
+                             labels_t[torch.from_numpy(idx).to(dev)])
             if not torch.isfinite(loss):
                 raise E2VError(f"epoch {epoch}: training loss is {loss.item()} "
                                "(diverged: lower the learning rate or normalise the features)")
