@@ -24,9 +24,9 @@ class HFEncoderFeatures(Extractor):
     `last_hidden_state` = that norm applied to layer L, so "last" and "L" differ there.
 
     Batches are used only where the model takes an attention mask (its feature extractor says
-    `return_attention_mask`): models whose convolutional front end uses group norm over time
-    (wav2vec2-base, HuBERT-base) give different results for padded input, so they run one
-    utterance at a time.
+    `return_attention_mask`) and its convolutional front end does not use group norm over
+    time: those (wav2vec2-base, HuBERT-base, WavLM-base) give different results for padded
+    input, so they run one utterance at a time.
     """
 
     name = "hf"
@@ -67,8 +67,11 @@ class HFEncoderFeatures(Extractor):
         self.dim = int(cfg.hidden_size)
         self.num_layers = int(cfg.num_hidden_layers)
         self.layer = self.check_layer(layer)
-        self._masked = bool(getattr(self._fe, "return_attention_mask", False)) and hasattr(
-            self._net, "_get_feat_extract_output_lengths")
+        # Exact batching needs a mask the model honours and a front end that does not
+        # normalise over time (group norm sees the padding).
+        self._masked = (bool(getattr(self._fe, "return_attention_mask", False))
+                        and getattr(cfg, "feat_extract_norm", "layer") != "group"
+                        and hasattr(self._net, "_get_feat_extract_output_lengths"))
         conv_stride = getattr(cfg, "conv_stride", None)
         self.frame_rate = float(sample_rate / np.prod(conv_stride)) if conv_stride else 50.0
 

@@ -72,8 +72,9 @@ def tiny_hf(tmp_path_factory):
     hub = transformers.HubertModel(transformers.HubertConfig(feat_extract_norm="group", **small))
     out["hubert"] = root / "hubert"
     hub.save_pretrained(out["hubert"])
+    # group-norm front end: even with return_attention_mask it must run one at a time
     transformers.Wav2Vec2FeatureExtractor(
-        sampling_rate=16000, do_normalize=False, return_attention_mask=False).save_pretrained(out["hubert"])
+        sampling_rate=16000, do_normalize=False, return_attention_mask=True).save_pretrained(out["hubert"])
     return {k: str(v) for k, v in out.items()}
 
 
