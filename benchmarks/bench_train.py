@@ -98,6 +98,7 @@ def _fold_job(args):
 def bench_utterance_heads(work: Path, scale: float, heads, jobs: int):
     """Folds run as `steps/train_cv.sh` runs them: one single-threaded job per fold, `jobs`
     at a time (2 cores: 2 jobs)."""
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     from emotion2vec.training.experiment import merge, prepare
@@ -112,7 +113,11 @@ def bench_utterance_heads(work: Path, scale: float, heads, jobs: int):
         t0 = time.time()
         with quiet():
             s = prepare(data, feats, exp, head=head, cv="leave-one-session-out")
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        # Fresh single-threaded workers, as the launcher starts them (OMP_NUM_THREADS=1): a
+        # forked child would inherit BLAS thread pools sized for the whole machine.
+        os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
             list(pool.map(_fold_job, [(exp, k) for k in range(1, s["num_folds"] + 1)]))
         with quiet():
             r = merge(exp)
@@ -175,11 +180,11 @@ def main():
     a = p.parse_args()
     import torch
     torch.set_num_threads(a.threads)
-    os.environ["OMP_NUM_THREADS"] = str(a.threads)
     scale = 0.1 if a.quick else 1.0
     work = Path(a.workdir) if a.workdir else Path(tempfile.mkdtemp(prefix="bench_train."))
     work.mkdir(parents=True, exist_ok=True)
-    print(f"bench_train: {'quick' if a.quick else 'full'} sizes, {a.threads} threads, work dir {work}")
+    print(f"bench_train: {'quick' if a.quick else 'full'} sizes, work dir {work}, "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     try:
         if not a.skip_utterance:
             bench_utterance_heads(work, scale, a.heads.split(","), a.jobs)

@@ -257,3 +257,36 @@ def test_usage_errors():
     assert r.returncode == 0 and "--head" in r.stdout + r.stderr and "leave-one-speaker-out" in r.stdout + r.stderr
     r = sh(REPO / "steps/train_cv.sh", "--bogus", "1", "a", "b", "c")
     assert r.returncode == 2
+
+
+def test_label_map_speaker_normalisation_and_balanced_sampling(tmp_path):
+    data, feats = make_corpus(tmp_path, utts_per_spk=8, extra_label="exc")
+    (tmp_path / "map").write_text("exc hap\n")
+    cfg = tmp_path / "mlp.yaml"
+    cfg.write_text("head: mlp\nepochs: 3\nbatch_size: 16\nsampler: balanced\n")
+    exp = tmp_path / "exp"
+    r = py("train_cv_prepare", "--head", "mlp", "--config", cfg, "--label-map", tmp_path / "map",
+           "--normalize", "speaker", "--class-weight", "true", "--cv", "leave-one-speaker-out",
+           "--valid", "none", data, feats, exp)
+    assert r.returncode == 0, r.stderr
+    assert "Ses01F-utt000 hap" in (exp / "utt2label").read_text()
+    s = json.loads((exp / "settings.json").read_text())
+    assert s["label_map"] == {"exc": "hap"} and s["normalize"] == "speaker"
+    assert s["config"]["class_weight"] is True and s["num_folds"] == 6
+    assert py("train_fold", "--fold", 1, exp).returncode == 0
+    from emotion2vec.heads import load_head
+    assert load_head(exp / "fold1").input_normalization == "speaker"
+    assert "no validation set: keeping the last epoch (3)" in \
+        py("train_fold", "--fold", 2, exp).stderr
+
+
+def test_plot_features(corpus, tmp_path):
+    data, feats = corpus
+    out = tmp_path / "map.png"
+    r = py("plot_features", "--method", "tsne", data, feats, out)
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes()[:4] == b"\x89PNG"
+    coords = (tmp_path / "map.png.coords").read_text().splitlines()
+    assert len(coords) == 72 and coords[0].split()[:2] == ["Ses01F-utt000", "ang"]
+    r = py("plot_features", "--method", "tsne", data, tmp_path, out)
+    assert r.returncode == 1 and "feats.scp: no such file" in r.stderr
