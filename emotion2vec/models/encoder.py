@@ -91,10 +91,32 @@ class ConvLayer(nn.Module):
         # [cout, cin, k] -> [cout, k * cin], matching windows laid out as (k, cin)
         return self.conv.weight.permute(0, 2, 1).reshape(self.cout, -1)
 
+    def _finish(self, y: torch.Tensor) -> torch.Tensor:
+        y = F.layer_norm(y.float(), (self.cout,), self.norm.weight, self.norm.bias, self.norm.eps)
+        return F.gelu(y)
+
+    def _overlapping(self, x: torch.Tensor, n: int) -> torch.Tensor:
+        """Kernel 2s-1 (the (3, 2) layers) without materialising the windows: view the input
+        as rows of s frames; output t = row t (first s taps) + head of row t+1 (last s-1)."""
+        b, t, c = x.shape
+        s = self.stride
+        need = (n + 1) * s
+        if t < need:
+            x = F.pad(x, (0, 0, 0, need - t))
+        rows = x[:, :need].reshape(b, n + 1, s * c)
+        w = self.conv.weight  # [cout, cin, k]
+        w_head = w[:, :, :s].permute(0, 2, 1).reshape(self.cout, s * c)
+        w_tail = w[:, :, s:].permute(0, 2, 1).reshape(self.cout, (s - 1) * c)
+        y = torch.matmul(rows[:, :n], w_head.t())
+        y += torch.matmul(rows[:, 1:, : (s - 1) * c], w_tail.t())
+        return self._finish(y)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: [B, T, cin] channels-last -> [B, T', cout]."""
         b, t, c = x.shape
         n = (t - self.kernel) // self.stride + 1
+        if self.linear is None and self.kernel == 2 * self.stride - 1 and c > 1:
+            return self._overlapping(x, n)
         if self.kernel == self.stride:
             # non-overlapping windows: a free reshape
             win = x[:, : n * self.stride].reshape(b, n, self.kernel * c)
@@ -107,8 +129,7 @@ class ConvLayer(nn.Module):
             y = self.linear(win)
         else:
             y = F.linear(win, self.weight_2d())
-        y = F.layer_norm(y.float(), (self.cout,), self.norm.weight, self.norm.bias, self.norm.eps)
-        return F.gelu(y)
+        return self._finish(y)
 
 
 class LocalEncoder(nn.Module):

@@ -184,6 +184,8 @@ class Emotion2vecModel:
     def _quantize_int8(self) -> None:
         """Dynamic int8 quantisation of every Linear (and of the conv front end, run as
         matmuls), except the first conv layer on the raw waveform and the class head."""
+        import warnings
+
         from torch.ao.quantization import quantize_dynamic
 
         for i, layer in enumerate(self.net.modality_encoders["AUDIO"].local_encoder.conv_layers):
@@ -194,7 +196,9 @@ class Emotion2vecModel:
             layer.linear = lin
         proj = self.net.proj
         self.net.proj = None
-        self.net = quantize_dynamic(self.net, {nn.Linear}, dtype=torch.qint8)
+        with warnings.catch_warnings():  # torch.ao deprecation notices: still the fast path
+            warnings.simplefilter("ignore")
+            self.net = quantize_dynamic(self.net, {nn.Linear}, dtype=torch.qint8)
         self.net.proj = proj
 
     def __repr__(self):
@@ -202,6 +206,19 @@ class Emotion2vecModel:
         return (f"Emotion2vecModel({self.name}: D={c.embed_dim}, heads={c.num_heads}, "
                 f"blocks={c.prenet_depth}+{c.depth}, classes={c.num_classes}, "
                 f"device={self.device}, precision={self.precision})")
+
+
+def length_buckets(lengths: Sequence[int], batch_samples: int) -> List[List[int]]:
+    """Indices grouped into batches of similar length (sorted, longest first) whose padded size
+    (batch size x longest) stays within ``batch_samples``; a longer utterance is alone."""
+    order = sorted(range(len(lengths)), key=lambda i: -int(lengths[i]))
+    batches: List[List[int]] = []
+    for i in order:
+        if batches and (len(batches[-1]) + 1) * int(lengths[batches[-1][0]]) <= batch_samples:
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+    return batches
 
 
 def load_model(spec: Union[str, Path], device: Union[str, torch.device] = "cpu",

@@ -1,0 +1,327 @@
+#!/usr/bin/env python3
+"""Speed and memory of our emotion2vec against the FunASR reference port, in one run.
+
+Both models get the same random base-size weights (768-d, 12 heads, 4+8 blocks: the released
+emotion2vec_base / _plus_base architecture; speed does not depend on the weights) and the same
+audio. Timings are interleaved (ours, reference, ours int8, ...) so that a busy machine slows
+every system alike; the ratios are the figures to trust. Outputs are checked against the
+reference in the same run (max abs difference, cosine for int8).
+
+    python benchmarks/bench_model.py --quick        # about a minute on 2 cores
+    python benchmarks/bench_model.py                # full: more repetitions, 10 min long audio
+    python benchmarks/bench_model.py --device cuda  # also on a GPU (batched fp32/fp16/bf16)
+
+Figures: RTF (processing seconds per audio second) for batch 1 on 10 s of audio, and for a
+mixed set of 1-15 s utterances (ours: length-bucketed batches; reference: one at a time, as its
+inference loop does), peak memory (RSS) of each, and for a long recording processed in windows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from emotion2vec.models.encoder import Emotion2vec, EncoderConfig  # noqa: E402
+from emotion2vec.models.checkpoint import load_weights  # noqa: E402
+from emotion2vec.models.model import Emotion2vecModel, length_buckets  # noqa: E402
+
+SR = 16000
+FLOP_PER_AUDIO_SECOND = 14.9e9  # base size, counted from the layer shapes
+
+
+def speechlike(n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / SR
+    f0 = 100 + 150 * rng.random()
+    x = 0.3 * np.sin(2 * np.pi * f0 * t * (1 + 0.1 * np.sin(2 * np.pi * 2.5 * t)))
+    x += 0.1 * np.sin(2 * np.pi * 2.7 * f0 * t) + 0.05 * rng.standard_normal(n)
+    return (x * (0.5 + 0.5 * np.abs(np.sin(2 * np.pi * 0.7 * t)))).astype(np.float32)
+
+
+def build(with_reference: bool, seed: int = 0):
+    """(our fp32 model, reference or None) with the same random weights."""
+    if with_reference:
+        from emotion2vec.models.reference import build_reference
+
+        ref, sd = build_reference(num_classes=9, seed=seed)
+    else:
+        from emotion2vec.models.tiny import random_state_dict
+
+        ref, sd = None, random_state_dict(EncoderConfig(num_classes=9), seed)
+    sd = {k: v for k, v in sd.items() if ".decoder." not in k}
+    net = Emotion2vec(EncoderConfig(num_classes=9))
+    load_weights(net, sd, "random base weights")
+    return Emotion2vecModel(net, labels=[str(i) for i in range(9)]), ref
+
+
+def ref_extract(ref, wav: np.ndarray, device="cpu") -> np.ndarray:
+    import torch.nn.functional as F
+
+    with torch.inference_mode():
+        x = torch.from_numpy(wav).to(device)
+        x = F.layer_norm(x, x.shape)[None]
+        return ref.extract_features(x, padding_mask=None)["x"][0].float().cpu().numpy()
+
+
+def ours_set(model, wavs, batch_seconds):
+    out = [None] * len(wavs)
+    for idx in length_buckets([len(w) for w in wavs], int(batch_seconds * SR)):
+        for i, f in zip(idx, model.extract([wavs[i] for i in idx])):
+            out[i] = f
+    return out
+
+
+def sync(device):
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def timed(fn, device="cpu", cpu=None):
+    """Wall seconds (and, into the list ``cpu``, process CPU seconds) of fn()."""
+    sync(device)
+    t, c = time.perf_counter(), time.process_time()
+    r = fn()
+    sync(device)
+    if cpu is not None:
+        cpu.append(time.process_time() - c)
+    return time.perf_counter() - t, r
+
+
+def rss_mb() -> float:
+    """Current resident set size (Linux /proc), MB."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+class PeakRSS:
+    """Samples the RSS every 5 ms in a thread: peak during the ``with`` block."""
+
+    def __enter__(self):
+        import threading
+
+        self.base = self.peak = rss_mb()
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+        return self
+
+    def _run(self):
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, rss_mb())
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._t.join()
+        self.peak = max(self.peak, rss_mb())
+
+
+def child(args) -> None:
+    """One peak-memory run in a fresh process (so earlier phases do not hide its peak)."""
+    torch.set_num_threads(args.threads)
+    which = args.child
+    model, ref = build(which == "ref-mixed")
+    if which == "int8-mixed":
+        model = Emotion2vecModel(model.net, labels=model.labels, precision="int8")
+    wavs = mixed_set(args)
+    if which == "long":
+        n = int(args.long_minutes * 60 * SR)
+        wav = np.concatenate([speechlike(SR * 10, seed=i) for i in range(-(-n // (SR * 10)))])[:n]
+        with PeakRSS() as mem:
+            t, feats = timed(lambda: model.extract_long(wav, chunk_seconds=args.chunk_seconds,
+                                                        overlap_seconds=args.overlap_seconds))
+        print(json.dumps({"peak_mb": mem.peak, "base_mb": mem.base, "seconds": t,
+                          "frames": int(feats.shape[0])}))
+        return
+    with PeakRSS() as mem:
+        if which == "ref-mixed":
+            for w in wavs:
+                ref_extract(ref, w)
+        else:
+            ours_set(model, wavs, args.batch_seconds)
+    print(json.dumps({"peak_mb": mem.peak, "base_mb": mem.base}))
+
+
+def run_child(args, which: str) -> dict:
+    cmd = [sys.executable, __file__, "--child", which, "--threads", str(args.threads),
+           "--mixed", str(args.mixed), "--batch-seconds", str(args.batch_seconds),
+           "--long-minutes", str(args.long_minutes), "--chunk-seconds", str(args.chunk_seconds),
+           "--overlap-seconds", str(args.overlap_seconds)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        return {"error": r.stderr.strip().splitlines()[-1:] or ["?"]}
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def mixed_set(args):
+    rng = np.random.default_rng(1234)
+    secs = rng.uniform(1.0, 15.0, size=args.mixed)
+    return [speechlike(int(s * SR), seed=100 + i) for i, s in enumerate(secs)]
+
+
+def cosine(a, b) -> float:
+    return float(((a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)).mean())
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="fewer repetitions, 1 min long audio")
+    p.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--no-reference", action="store_true", help="skip FunASR (ours only)")
+    p.add_argument("--reps", type=int, default=None, help="repetitions of the 10 s timing")
+    p.add_argument("--mixed", type=int, default=None, help="utterances in the mixed set")
+    p.add_argument("--batch-seconds", type=float, default=60.0,
+                   help="padded audio per batch for ours on the mixed set")
+    p.add_argument("--long-minutes", type=float, default=None, help="long recording length")
+    p.add_argument("--chunk-seconds", type=float, default=30.0)
+    p.add_argument("--overlap-seconds", type=float, default=5.0)
+    p.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    p.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    args.reps = args.reps or (3 if args.quick else 10)
+    args.mixed = args.mixed or (8 if args.quick else 40)
+    args.long_minutes = args.long_minutes or (1.0 if args.quick else 10.0)
+    if args.child:
+        return child(args)
+    torch.set_num_threads(args.threads)
+    dev = args.device
+    with_ref = not args.no_reference
+    print(f"# emotion2vec benchmark: torch {torch.__version__}, {args.threads} threads, "
+          f"device {dev}, {os.cpu_count()} CPUs visible, load {os.getloadavg()[0]:.1f}")
+    ours, ref = build(with_ref)
+    if dev.startswith("cuda"):
+        return cuda_bench(args, ours, ref)
+    q8 = Emotion2vecModel(copy.deepcopy(ours.net), labels=ours.labels, precision="int8")
+
+    # --- batch 1, 10 s -------------------------------------------------------------------------
+    wav = speechlike(10 * SR, seed=7)
+    systems = {"ours": lambda: ours.extract([wav])[0], "int8": lambda: q8.extract([wav])[0]}
+    if ref is not None:
+        systems["reference"] = lambda: ref_extract(ref, wav)
+    outs = {k: f() for k, f in systems.items()}  # warm-up + outputs
+    times = {k: [] for k in systems}
+    cpus = {k: [] for k in systems}
+    for _ in range(args.reps):
+        for k, f in systems.items():
+            times[k].append(timed(f, cpu=cpus[k])[0])
+    med = {k: statistics.median(v) for k, v in times.items()}
+    best = {k: min(v) for k, v in times.items()}
+    print("\n## batch 1, 10 s of audio (median / best of %d, interleaved)" % args.reps)
+    for k in systems:
+        print(f"{k:10s} RTF {med[k] / 10:.4f} (best {best[k] / 10:.4f})  "
+              f"{FLOP_PER_AUDIO_SECOND * 10 / med[k] / 1e9:6.1f} GFLOP/s  "
+              f"CPU s per audio s {statistics.median(cpus[k]) / 10:.4f}")
+    if ref is not None:
+        print(f"speed-up ours/reference: {med['reference'] / med['ours']:.2f}x "
+              f"(best-of: {best['reference'] / best['ours']:.2f}x); "
+              f"int8/reference: {med['reference'] / med['int8']:.2f}x")
+        print(f"max |ours - reference| = {np.abs(outs['ours'] - outs['reference']).max():.2e}")
+    print(f"int8 cosine to fp32 = {cosine(outs['int8'], outs['ours']):.5f}")
+
+    # --- mixed lengths ---------------------------------------------------------------------------
+    wavs = mixed_set(args)
+    audio = sum(len(w) for w in wavs) / SR
+    sets = {"ours": lambda: ours_set(ours, wavs, args.batch_seconds),
+            "int8": lambda: ours_set(q8, wavs, args.batch_seconds)}
+    if ref is not None:
+        sets["reference"] = lambda: [ref_extract(ref, w) for w in wavs]
+    reps = 1 if args.quick else 2
+    mt = {k: [] for k in sets}
+    mc = {k: [] for k in sets}
+    mo = {}
+    for _ in range(reps):
+        for k, f in sets.items():
+            t, mo[k] = timed(f, cpu=mc[k])
+            mt[k].append(t)
+    mmed = {k: min(v) for k, v in mt.items()}
+    print(f"\n## mixed set: {len(wavs)} utterances, 1-15 s, {audio:.0f} s of audio "
+          f"(ours: length-bucketed batches of <= {args.batch_seconds:g} s padded audio)")
+    for k in sets:
+        print(f"{k:10s} RTF {mmed[k] / audio:.4f}  "
+              f"{FLOP_PER_AUDIO_SECOND * audio / mmed[k] / 1e9:6.1f} GFLOP/s  "
+              f"CPU s per audio s {min(mc[k]) / audio:.4f}")
+    if ref is not None:
+        diff = max(float(np.abs(a - b).max()) for a, b in zip(mo["ours"], mo["reference"]))
+        print(f"speed-up ours/reference: {mmed['reference'] / mmed['ours']:.2f}x; "
+              f"int8/reference: {mmed['reference'] / mmed['int8']:.2f}x")
+        print(f"max |ours - reference| over the set = {diff:.2e}")
+    print(f"int8 cosine to fp32 (mean over utterances) = "
+          f"{np.mean([cosine(a, b) for a, b in zip(mo['int8'], mo['ours'])]):.5f}")
+
+    # --- memory ----------------------------------------------------------------------------------
+    if not args.no_memory:
+        print("\n## peak memory (RSS of a separate process, sampled every 5 ms; "
+              "+ = over the loaded model and audio)")
+        runs = ["ours-mixed"] + ([] if args.quick else ["int8-mixed"])
+        runs += (["ref-mixed"] if with_ref and not args.quick else []) + ["long"]
+        for which in runs:
+            r = run_child(args, which)
+            if "error" in r:
+                print(f"{which:12s} failed: {r['error']}")
+                continue
+            extra = ""
+            if which == "long":
+                extra = (f"  ({args.long_minutes:g} min in {args.chunk_seconds:g} s windows, "
+                         f"{args.overlap_seconds:g} s overlap: RTF "
+                         f"{r['seconds'] / (args.long_minutes * 60):.4f}, {r['frames']} frames)")
+            print(f"{which:12s} peak {r['peak_mb']:7.0f} MB (+{r['peak_mb'] - r['base_mb']:.0f} MB"
+                  f"){extra}")
+
+
+def cuda_bench(args, ours, ref) -> None:
+    dev = args.device
+    wav = speechlike(10 * SR, seed=7)
+    wavs = mixed_set(args)
+    audio = sum(len(w) for w in wavs) / SR
+    net = ours.net
+    results = {}
+    ref_out = None
+    if ref is not None:
+        ref = ref.to(dev)
+        ref_out = ref_extract(ref, wav, dev)
+        torch.cuda.reset_peak_memory_stats()
+        t1 = min(timed(lambda: ref_extract(ref, wav, dev), dev)[0] for _ in range(args.reps))
+        tm = timed(lambda: [ref_extract(ref, w, dev) for w in wavs], dev)[0]
+        results["reference fp32"] = (t1, tm, torch.cuda.max_memory_allocated() / 2**20)
+        ref.cpu()
+    for prec in ("fp32", "fp16", "bf16"):
+        m = Emotion2vecModel(copy.deepcopy(net), labels=ours.labels, device=dev, precision=prec)
+        out = m.extract([wav])[0]
+        torch.cuda.reset_peak_memory_stats()
+        t1 = min(timed(lambda: m.extract([wav]), dev)[0] for _ in range(args.reps))
+        ours_set(m, wavs, args.batch_seconds * 4)
+        tm = min(timed(lambda: ours_set(m, wavs, args.batch_seconds * 4), dev)[0]
+                 for _ in range(2))
+        results[f"ours {prec}"] = (t1, tm, torch.cuda.max_memory_allocated() / 2**20)
+        if ref_out is not None:
+            print(f"ours {prec}: max |ours - reference| {np.abs(out - ref_out).max():.2e}, "
+                  f"cosine {cosine(out, ref_out):.5f}")
+        del m
+    print(f"\n## {torch.cuda.get_device_name()}: 10 s batch 1, and mixed set "
+          f"({len(wavs)} utterances, {audio:.0f} s)")
+    for k, (t1, tm, mem) in results.items():
+        print(f"{k:16s} RTF(10 s) {t1 / 10:.5f}  RTF(mixed) {tm / audio:.5f}  peak {mem:.0f} MB")
+    if "reference fp32" in results:
+        r1, rm, _ = results["reference fp32"]
+        for k, (t1, tm, _) in results.items():
+            if k.startswith("ours"):
+                print(f"{k}: {r1 / t1:.2f}x (10 s), {rm / tm:.2f}x (mixed) vs reference")
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        main()
