@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import json
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -162,9 +162,11 @@ def summary_markdown(r: Dict, *, title: str = "Results") -> str:
             L.append("- WARNING: validation on the test fold (model selection sees test data; "
                      "optimistic, reported only for comparison with published numbers)")
     L += ["", f"{r['num_utts']} test utterances; aggregation: {r['aggregation']}.", "",
-          "| metric | mean | std | pooled |", "|---|---:|---:|---:|"]
+          "| metric | mean | std over folds | std over seeds | pooled |", "|---|---:|---:|---:|---:|"]
     for k in METRIC_KEYS:
-        L.append(f"| {NAMES[k]} | {r[k]['mean']:.2f} | {r[k]['std']:.2f} | {r['pooled'][k]:.2f} |")
+        seeds_std = f"{r[k]['std_seeds']:.2f}" if len(r.get("seeds", [])) > 1 else "-"
+        L.append(f"| {NAMES[k]} | {r[k]['mean']:.2f} | {r[k]['std_folds']:.2f} | {seeds_std} | "
+                 f"{r['pooled'][k]:.2f} |")
     L += ["", f"UA 95 % bootstrap CI (pooled): [{r['ua_ci95'][0]:.2f}, {r['ua_ci95'][1]:.2f}]", ""]
     if r["num_missing"]:
         L += [f"**{r['num_missing']} reference utterance(s) had no prediction** and were "

@@ -22,6 +22,7 @@ import numpy as np
 
 from emotion2vec.datadir import read_kv
 from emotion2vec.errors import E2VError
+from emotion2vec.fileio import atomic_write_text
 
 _HEADER = 15  # "\0B" "FM " "\4" int32 rows "\4" int32 cols
 
@@ -216,7 +217,6 @@ def convert_to_plain(scp, utts: Sequence[str], out_dir) -> Path:
     # The writer recorded the temporary ark name; point the scp at the final one.
     lines = open(tmp_scp, encoding="utf-8").read().replace(str(tmp_ark), str(ark.resolve()))
     os.replace(tmp_ark, ark)
-    from emotion2vec.fileio import atomic_write_text
     atomic_write_text(scp_out, lines)
     os.unlink(tmp_scp)
     return scp_out

@@ -81,7 +81,7 @@ def test_outputs_and_results_json(svm_exp):
              if not l.startswith("#")]
     assert len(lines) == 72 and all(len(l) == 3 + 4 for l in lines)
     assert (exp / "confusion.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "| WA |" in (exp / "summary.md").read_text()
+    assert "| WA |" in (exp / "summary.md").read_text() and "std over seeds" in (exp / "summary.md").read_text()
     # Speaker-disjoint folds on disk.
     spk = dict(l.split() for l in (data / "utt2spk").read_text().splitlines())
     for k in (1, 2, 3):
