@@ -232,7 +232,10 @@ RESULTS_HEADER = ("| date | features | model | head | protocol | WA | UA | macro
 def results_row(r: Dict, *, exp: str = "", reference: str = "") -> str:
     s = r.get("settings", {})
     fi = s.get("feat_info", {}) or {}
-    feats = fi.get("feat_type", "") + (f" layer {fi['layer']}" if fi.get("layer") not in (None, "") else "")
+    model = str(fi.get("model") or "")
+    # A layer only means something for a model's features (not fbank/logspec).
+    feats = fi.get("feat_type", "") + (f" layer {fi['layer']}"
+                                       if model and fi.get("layer") not in (None, "") else "")
 
     def ms(k):
         return f"{r[k]['mean']:.2f} ± {r[k]['std']:.2f}"
@@ -240,7 +243,7 @@ def results_row(r: Dict, *, exp: str = "", reference: str = "") -> str:
     proto = r.get("protocol", s.get("cv", ""))
     if s.get("valid"):
         proto += f", valid {s['valid']}"
-    cells = [datetime.date.today().isoformat(), feats or "?", str(fi.get("model", "") or "?"),
+    cells = [datetime.date.today().isoformat(), feats or "?", model or "-",
              str(s.get("head", "?")), proto, ms("wa"), ms("ua"), ms("f1_macro"), ms("f1_weighted"),
              str(len(r.get("seeds", [])) or 1), reference or "", exp]
     return "| " + " | ".join(c.replace("|", "/") for c in cells) + " |\n"

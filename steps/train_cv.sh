@@ -81,7 +81,9 @@ echo "$cmdline" > "$exp/cmd"
 echo "$0: training $nf folds: $cmd JOB=1:$nf $exp/log/train.JOB.log"
 gpu_opts=()
 case $device in cuda*|auto) gpu_opts=(--gpu 1) ;; esac
-"$cmd" ${gpu_opts[@]+"${gpu_opts[@]}"} --num-threads "$num_threads" JOB=1:"$nf" "$exp/log/train.JOB.log" \
+# $cmd is word-split on purpose: it may carry launcher options ("slurm.py --config F --mem 8G").
+# shellcheck disable=SC2086
+$cmd ${gpu_opts[@]+"${gpu_opts[@]}"} --num-threads "$num_threads" JOB=1:"$nf" "$exp/log/train.JOB.log" \
   env OMP_NUM_THREADS="$num_threads" MKL_NUM_THREADS="$num_threads" \
   python -m emotion2vec.bin.train_fold --fold JOB "$exp" || {
   echo "$0: error: training failed; see $exp/log/train.*.log (rerun to resume: done folds are kept)" >&2
