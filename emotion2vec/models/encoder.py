@@ -12,7 +12,7 @@ masked in attention and pooling uses valid frames only.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import List, Optional, Sequence, Tuple
 
 import torch
@@ -141,11 +141,36 @@ class LocalEncoder(nn.Module):
             cin = cout
         self.conv_layers = nn.ModuleList(layers)
 
-    def forward(self, wav: torch.Tensor) -> torch.Tensor:
+        hop, rf = 1, 1
+        for _, k, s in reversed(list(spec)):
+            rf = (rf - 1) * s + k
+        for _, _, s in spec:
+            hop *= s
+        self.hop, self.receptive_field = hop, rf  # 320 and 400 samples
+
+    def _run(self, wav: torch.Tensor) -> torch.Tensor:
         x = wav.unsqueeze(-1)  # [B, S, 1]
         for layer in self.conv_layers:
             x = layer(x)
         return x
+
+    def forward(self, wav: torch.Tensor, block_samples: int = 240_000) -> torch.Tensor:
+        """[B, S] -> [B, T, C]. Processed in blocks of output frames (each block reads exactly
+        the samples its frames cover: same result), so the large first-layer activations stay
+        near 0.4 KB x ``block_samples`` (about 100 MB) instead of growing with the batch."""
+        b, n = wav.shape
+        total = (n - self.receptive_field) // self.hop + 1 if n >= self.receptive_field else 0
+        per_block = max(16, block_samples // max(1, b) // self.hop)
+        if total <= per_block:
+            return self._run(wav)
+        out = None
+        for f0 in range(0, total, per_block):
+            f1 = min(total, f0 + per_block)
+            y = self._run(wav[:, f0 * self.hop:(f1 - 1) * self.hop + self.receptive_field])
+            if out is None:
+                out = y.new_empty(b, total, y.shape[-1])
+            out[:, f0:f1] = y
+        return out
 
 
 class PosConvLayer(nn.Module):

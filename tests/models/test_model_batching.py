@@ -57,3 +57,16 @@ def test_batch_order_does_not_matter(tiny_plus, order, speech):
     ref = tiny_plus.extract(wavs)
     got = tiny_plus.extract([wavs[i] for i in order])
     _assert_same(got, [ref[i] for i in order], tol=1e-5)
+
+
+def test_front_end_blocks_equal_one_pass(tiny_plus, speech):
+    """The conv front end runs in blocks of frames for bounded memory: same frames."""
+    import torch
+
+    le = tiny_plus.net.modality_encoders["AUDIO"].local_encoder
+    wav = torch.from_numpy(np.stack([speech(33333, seed=1), speech(33333, seed=2)]))
+    with torch.inference_mode():
+        whole = le(wav, block_samples=10**9)
+        blocked = le(wav, block_samples=9000)  # 14 frames a block per utterance -> 16
+    assert whole.shape == blocked.shape == (2, tiny_plus.num_frames(33333), 32)
+    assert torch.abs(whole - blocked).max() < 1e-5
