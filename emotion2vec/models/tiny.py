@@ -145,7 +145,9 @@ def make_tiny_checkpoint(path, fmt: str = "fairseq", embed_dim: int = 32, num_he
         path.parent.mkdir(parents=True, exist_ok=True)
         torch.save(ckpt, path)
         return path
-    # plus: a model directory
+    # plus: a model directory (given ".../model.pt", its parent directory)
+    if path.suffix == ".pt":
+        path = path.parent
     path.mkdir(parents=True, exist_ok=True)
     model = {("d2v_model." + k if not k.startswith("proj.") else k): v for k, v in sd.items()}
     ckpt = {"model": model,
