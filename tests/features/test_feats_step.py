@@ -58,6 +58,10 @@ def test_fbank_outputs_layout_and_kaldi_format(fbank_ref):
     rows, cols = struct.unpack("<i", raw[o + 6:o + 10])[0], struct.unpack("<i", raw[o + 11:o + 15])[0]
     data_ = np.frombuffer(raw[o + 15:o + 15 + 4 * rows * cols], dtype="<f4").reshape(rows, cols)
     np.testing.assert_array_equal(data_, feats[utt])
+    # and by kaldiio (a test-only dependency), which ESPnet users read features with
+    kaldiio = pytest.importorskip("kaldiio")
+    for u, mat in kaldiio.load_scp_sequential(str(feat_dir / "feats.scp")):
+        np.testing.assert_array_equal(mat, feats[u])
 
 
 @pytest.mark.parametrize("form", ["pipe", "ark", "segments"])
