@@ -103,12 +103,14 @@ class ConvLayer(nn.Module):
         need = (n + 1) * s
         if t < need:
             x = F.pad(x, (0, 0, 0, need - t))
-        rows = x[:, :need].reshape(b, n + 1, s * c)
+        rows = x[:, :need].reshape(b * (n + 1), s * c)
         w = self.conv.weight  # [cout, cin, k]
         w_head = w[:, :, :s].permute(0, 2, 1).reshape(self.cout, s * c)
         w_tail = w[:, :, s:].permute(0, 2, 1).reshape(self.cout, (s - 1) * c)
-        y = torch.matmul(rows[:, :n], w_head.t())
-        y += torch.matmul(rows[:, 1:, : (s - 1) * c], w_tail.t())
+        # two plain 2-D GEMMs (the tail reads a strided column slice in place)
+        head = torch.mm(rows, w_head.t()).view(b, n + 1, self.cout)
+        tail = torch.mm(rows[:, : (s - 1) * c], w_tail.t()).view(b, n + 1, self.cout)
+        y = head[:, :n] + tail[:, 1:]
         return self._finish(y)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
