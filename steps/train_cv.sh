@@ -15,20 +15,6 @@ Folds (--cv): auto | utt2fold | lists:<dir> | leave-one-session-out | leave-one-
   leave-one-group-out | speaker-groups:K.  Validation (--valid): random:P | speaker |
   list:<file> | none | test.  Rerunning skips finished folds; changed settings are refused."
 
-# utils/parse_options.sh reads `--config FILE` as a file of options even when the script
-# declares its own `config`; here --config names the head's YAML, so take it out first.
-_args=()
-while [ $# -gt 0 ]; do
-  case $1 in
-    --config=*) _config=${1#--config=}; shift ;;
-    --config) [ $# -ge 2 ] || { echo "$0: error: option '--config' needs a value" >&2; exit 2; }
-              _config=$2; shift 2 ;;
-    --) _args+=("$@"); break ;;
-    *) _args+=("$1"); shift ;;
-  esac
-done
-set -- ${_args[@]+"${_args[@]}"}
-
 # Begin configuration section.
 cmd=run.py              # job launcher ($train_cmd from cmd.sh; Kaldi's run.pl works too)
 head=e2v                # e2v | attn | linear | mlp | cnn | svm | logreg
@@ -47,7 +33,6 @@ device=                 # cpu | cuda | auto for the PyTorch heads ('' = the conf
 num_threads=1           # CPU threads per fold job
 # End configuration section.
 . "$root/utils/parse_options.sh"
-[ -z "${_config+x}" ] || config=$_config
 
 if [ $# -ne 3 ]; then
   echo "$help_message" >&2

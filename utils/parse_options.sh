@@ -101,21 +101,25 @@ _po_help() {
       fi
     done < <(sed -n '/^[[:space:]]*# *Begin configuration section/,/^[[:space:]]*# *End configuration section/p' "$_po_script")
   fi
-  printf '  %-28s %s\n' "--config FILE" "# read options from FILE (lines --name=value)"
+  $_po_own_config || printf '  %-28s %s\n' "--config FILE" "# read options from FILE (lines --name=value)"
   printf '  %-28s %s\n' "--help" "# print this message"
 }
 
 # Pass 1: --help anywhere among the options (before any is applied, so the defaults shown
 # are the script's), and collect --config files (lower priority than the command line).
+# A script that declares its own `config` variable gets --config as a plain option instead.
 _po_configs=()
+_po_own_config=false
+if _po_is_option config; then _po_own_config=true; fi
 _po_i=1
 while [ "$_po_i" -le $# ]; do
   _po_a=${!_po_i}
   case $_po_a in
     --) break ;;
     --help|-h) _po_help; exit 0 ;;
-    --config=*) _po_configs+=("${_po_a#--config=}") ;;
+    --config=*) $_po_own_config || _po_configs+=("${_po_a#--config=}") ;;
     --config)
+      if $_po_own_config; then _po_i=$((_po_i + 2)); continue; fi
       _po_j=$((_po_i + 1))
       [ "$_po_j" -le $# ] || _po_die "option '--config' needs a value"
       _po_configs+=("${!_po_j}"); _po_i=$_po_j ;;
@@ -155,13 +159,13 @@ while [ $# -gt 0 ]; do
     --?*=*)
       _po_a=${1%%=*}
       _po_v=${1#*=}
-      if [ "$_po_a" != --config ] || _po_is_option config; then
+      if [ "$_po_a" != --config ] || $_po_own_config; then
         _po_set "$_po_a" "$(printf '%s' "${_po_a#--}" | tr - _)" "$_po_v"
       fi
       shift ;;
     --?*)
       [ $# -ge 2 ] || _po_die "option '$1' needs a value"
-      if [ "$1" != --config ] || _po_is_option config; then
+      if [ "$1" != --config ] || $_po_own_config; then
         _po_set "$1" "$(printf '%s' "${1#--}" | tr - _)" "$2"
       fi
       shift 2 ;;
@@ -180,6 +184,6 @@ if [ "${_po_check_rest:-true}" = true ]; then
 fi
 
 unset -f _po_die _po_is_option _po_set _po_help
-unset _po_script _po_decl _po_names _po_block _po_line _po_configs _po_i _po_j _po_a _po_n _po_v \
+unset _po_script _po_decl _po_names _po_block _po_line _po_configs _po_own_config _po_i _po_j _po_a _po_n _po_v \
   _po_cfg _po_lineno _po_check_rest _po_first
 true

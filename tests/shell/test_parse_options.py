@@ -201,6 +201,26 @@ def test_config_file_errors(script, tmp_path):
     assert r.returncode == 2 and "'--config' needs a value" in r.stderr
 
 
+def test_script_with_own_config_variable_takes_config_as_a_plain_option(tmp_path):
+    # e.g. steps/train_cv.sh: --config names the head's YAML, not a file of options.
+    p = tmp_path / "own.sh"
+    p.write_text(f"#!/usr/bin/env bash\nset -euo pipefail\n# Begin configuration section.\n"
+                 f"nj=1\nconfig=   # head YAML\n# End configuration section.\n. '{PARSE}'\n"
+                 f"echo \"nj=$nj config=$config args=$*\"\n")
+    p.chmod(0o755)
+    yaml = tmp_path / "head.yaml"
+    yaml.write_text("lr: 0.001\n")          # not in --name=value form: must not be parsed
+    for args in (["--config", str(yaml)], [f"--config={yaml}"]):
+        r = subprocess.run([str(p), *args, "--nj", "3", "x"], capture_output=True, text=True,
+                           timeout=20)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.strip() == f"nj=3 config={yaml} args=x"
+    r = subprocess.run([str(p), "--help"], capture_output=True, text=True, timeout=20)
+    assert "--config FILE" not in r.stdout and "head YAML" in r.stdout
+    r = subprocess.run([str(p), "--config"], capture_output=True, text=True, timeout=20)
+    assert r.returncode == 2 and "'--config' needs a value" in r.stderr
+
+
 def test_works_from_other_cwd_and_through_symlink(script, tmp_path):
     link_dir = tmp_path / "egs"
     link_dir.mkdir()
