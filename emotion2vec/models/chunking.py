@@ -35,9 +35,13 @@ def windows(num_frames: int, chunk_frames: int, overlap_frames: int):
 
 
 def extract_long(model, wav: np.ndarray, chunk_seconds: float = 30.0,
-                 overlap_seconds: float = 5.0, layer=None, batch_size: int = 2,
+                 overlap_seconds: float = 5.0, layer=None, batch_size: Optional[int] = None,
                  key: Optional[str] = None) -> np.ndarray:
-    """Frame features [T, D] ([L, T, D] for layer='all') of a recording of any length."""
+    """Frame features [T, D] ([L, T, D] for layer='all') of a recording of any length.
+    ``batch_size`` windows per forward pass (default: 1 on CPU, where padded batches are
+    slower than one window at a time, 2 elsewhere)."""
+    if batch_size is None:
+        batch_size = 1 if model.device.type == "cpu" else 2
     name = key or "recording"
     (wav,) = model._check([wav], [name])
     hop = model.sample_rate // model.frame_rate  # 320

@@ -173,7 +173,7 @@ class Emotion2vecModel:
 
     def extract_long(self, wav: np.ndarray, chunk_seconds: float = 30.0,
                      overlap_seconds: float = 5.0, layer: Layer = None,
-                     batch_size: int = 2) -> np.ndarray:
+                     batch_size: Optional[int] = None) -> np.ndarray:
         """Frame features of a long recording in bounded memory; see emotion2vec.models.chunking."""
         from emotion2vec.models.chunking import extract_long
 

@@ -70,3 +70,23 @@ def test_front_end_blocks_equal_one_pass(tiny_plus, speech):
         blocked = le(wav, block_samples=9000)  # 14 frames a block per utterance -> 16
     assert whole.shape == blocked.shape == (2, tiny_plus.num_frames(33333), 32)
     assert torch.abs(whole - blocked).max() < 1e-5
+
+
+def test_onednn_and_plain_matmul_paths_agree(monkeypatch, speech):
+    """The CPU fast path (oneDNN matmuls, fused GELU, conv front end as GEMMs) and plain
+    F.linear give the same features; on x86-64 the fast path must be the one in use."""
+    import platform
+
+    from emotion2vec.models import encoder
+
+    if platform.machine() in ("x86_64", "AMD64"):
+        assert encoder._ONEDNN_LINEAR is not None, "oneDNN matmul missing: CPU speed halves"
+    cfg = EncoderConfig(num_classes=9)
+    net = Emotion2vec(cfg)
+    net.load_state_dict(random_state_dict(cfg, seed=5))
+    m = Emotion2vecModel(net, labels=[str(i) for i in range(9)])
+    wavs = [speech(n, seed=n) for n in (70001, 1234)]
+    fast = m.extract(wavs)
+    monkeypatch.setattr(encoder, "use_onednn", False)
+    plain = m.extract(wavs)
+    _assert_same(fast, plain)
