@@ -38,7 +38,7 @@ sys.path.insert(0, str(REPO))
 from emotion2vec.models import encoder  # noqa: E402
 from emotion2vec.models.encoder import Emotion2vec, EncoderConfig  # noqa: E402
 from emotion2vec.models.checkpoint import load_weights  # noqa: E402
-from emotion2vec.models.model import Emotion2vecModel, length_buckets  # noqa: E402
+from emotion2vec.models.model import Emotion2vecModel, _no_tf32, length_buckets  # noqa: E402
 
 SR = 16000
 FLOP_PER_AUDIO_SECOND = 14.9e9  # base size, counted from the layer shapes
@@ -311,10 +311,15 @@ def cuda_bench(args, ours, ref) -> None:
     ref_out = None
     if ref is not None:
         ref = ref.to(dev)
-        ref_out = ref_extract(ref, wav, dev)
+
+        def ref_run(w):  # true fp32 like ours (cuDNN would take its convolutions in TF32)
+            with _no_tf32():
+                return ref_extract(ref, w, dev)
+
+        ref_out = ref_run(wav)
         torch.cuda.reset_peak_memory_stats()
-        t1 = min(timed(lambda: ref_extract(ref, wav, dev), dev)[0] for _ in range(args.reps))
-        tm = timed(lambda: [ref_extract(ref, w, dev) for w in wavs], dev)[0]
+        t1 = min(timed(lambda: ref_run(wav), dev)[0] for _ in range(args.reps))
+        tm = min(timed(lambda: [ref_run(w) for w in wavs], dev)[0] for _ in range(2))
         results["reference fp32"] = (t1, tm, torch.cuda.max_memory_allocated() / 2**20)
         ref.cpu()
     for prec in ("fp32", "fp16", "bf16"):
@@ -326,6 +331,16 @@ def cuda_bench(args, ours, ref) -> None:
         tm = min(timed(lambda: ours_set(m, wavs, args.batch_seconds), dev)[0]
                  for _ in range(2))
         results[f"ours {prec}"] = (t1, tm, torch.cuda.max_memory_allocated() / 2**20)
+        if prec == "fp32":
+            n = int(args.long_minutes * 60 * SR)
+            long = np.concatenate([speechlike(SR * 10, seed=i) for i in range(-(-n // (SR * 10)))])
+            torch.cuda.reset_peak_memory_stats()
+            tl, fl = timed(lambda: m.extract_long(long[:n], chunk_seconds=args.chunk_seconds,
+                                                  overlap_seconds=args.overlap_seconds), dev)
+            print(f"long recording, {args.long_minutes:g} min in {args.chunk_seconds:g} s windows "
+                  f"({args.overlap_seconds:g} s overlap), fp32: RTF {tl / (n / SR):.5f}, "
+                  f"{fl.shape[0]} frames, peak GPU memory "
+                  f"{torch.cuda.max_memory_allocated() / 2**20:.0f} MB")
         if ref_out is not None:
             print(f"ours {prec}: max |ours - reference| {np.abs(out - ref_out).max():.2e}, "
                   f"cosine {cosine(out, ref_out):.5f}")

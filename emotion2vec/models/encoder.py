@@ -390,12 +390,12 @@ class Emotion2vec(nn.Module):
         cfg, enc = self.cfg, self.modality_encoders["AUDIO"]
         b, s = wav.shape
         if lengths is None:
-            lengths = torch.full((b,), s, dtype=torch.long, device=wav.device)
-        lengths = lengths.to(wav.device)
-        padded = bool((lengths < s).any())
+            lengths = torch.full((b,), s, dtype=torch.long)
+        lengths = [int(n) for n in torch.as_tensor(lengths).cpu()]  # host ints: one GPU sync
+        padded = any(n < s for n in lengths)
         if cfg.normalize if normalize is None else normalize:
             if padded:
-                rows = [F.layer_norm(wav[i, : int(n)], (int(n),)) for i, n in enumerate(lengths)]
+                rows = [F.layer_norm(wav[i, :n], (n,)) for i, n in enumerate(lengths)]
                 wav = torch.nn.utils.rnn.pad_sequence(rows, batch_first=True)
                 wav = F.pad(wav, (0, s - wav.shape[1]))
             else:
@@ -404,7 +404,7 @@ class Emotion2vec(nn.Module):
         pf = enc.project_features
         x = apply_linear(getattr(pf, "2"), getattr(pf, "1")(x))  # [B, T, D]
         t = x.shape[1]
-        frames = torch.tensor([self.num_frames(int(n)) for n in lengths], device=x.device)
+        frames = torch.tensor([self.num_frames(n) for n in lengths], device=x.device)
         valid = torch.arange(t, device=x.device)[None, :] < frames[:, None]
         vmask = valid[:, :, None].to(x.dtype) if padded else None
 
