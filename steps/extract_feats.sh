@@ -32,7 +32,7 @@ granularity=frame         # frame ([T, D] per utterance) | utterance (mean over 
 num_mel_bins=0            # fbank (0 = 80) and logmel (0 = 40) mel bands
 trust_remote_code=false   # hf: allow models that ship their own code (e.g. ExHuBERT)
 device=cpu                # cpu | cuda (cuda also asks the launcher for a GPU)
-batch_seconds=120         # emotion2vec/hf: padded audio per batch, seconds
+batch_seconds=auto        # emotion2vec/hf: padded audio per batch, seconds (auto: 1 utt on cpu, 120 on cuda)
 num_threads=1             # CPU threads per job
 skip_bad=false            # list bad utterances in <feat-dir>/bad_utts and go on (else stop)
 export_npy=               # also write <dir>/<data name>.{npy,lengths,emo} (original emotion2vec layout)

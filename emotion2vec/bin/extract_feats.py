@@ -12,7 +12,7 @@ import argparse
 import os
 from typing import Optional, Sequence
 
-from emotion2vec.bin._cli import run_main
+from emotion2vec.bin._cli import batch_seconds, run_main
 from emotion2vec.features import EXTRACTORS
 
 
@@ -38,8 +38,9 @@ def add_feature_options(p: argparse.ArgumentParser) -> None:
 
 def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
-    p.add_argument("--batch-seconds", type=float, default=120.0,
-                   help="budget of padded audio per batch, seconds")
+    p.add_argument("--batch-seconds", default="auto",
+                   help="budget of padded audio per batch, seconds; auto = one utterance at a "
+                        "time on CPU (faster there), 120 on GPU")
     p.add_argument("--skip-bad", type=str2bool, default=False,
                    help="list bad utterances in <feat-dir>/bad_utts and go on")
 
@@ -72,7 +73,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from emotion2vec.features.featdir import run_job
 
     run_job(args.data_dir, args.feat_dir, args.job, args.nj, options_from_args(args),
-            device=args.device, batch_seconds=args.batch_seconds, skip_bad=args.skip_bad)
+            device=args.device, batch_seconds=batch_seconds(args.batch_seconds, args.device, 120),
+            skip_bad=args.skip_bad)
     return 0
 
 

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from emotion2vec.bin._cli import run_main
+from emotion2vec.bin._cli import batch_seconds, run_main
 from emotion2vec.bin.extract_feats import add_feature_options, add_run_options, options_from_args
 
 
@@ -47,7 +47,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         todo = featdir.init_feat_dir(args.feat_dir, options, args.sdata, args.nj)
         print(" ".join(map(str, todo)))
         return 0
-    run = {"device": args.device, "batch_seconds": args.batch_seconds, "skip_bad": args.skip_bad}
+    run = {"device": args.device,
+           "batch_seconds": batch_seconds(args.batch_seconds, args.device, 120),
+           "skip_bad": args.skip_bad}
     recorded = featdir.json.loads((Path(args.feat_dir) / "options.json").read_text())
     if recorded != options:
         raise featdir.E2VError(f"merge: options differ from {args.feat_dir}/options.json")

@@ -87,7 +87,7 @@ def run(predictor: Predictor, reader, out_dir: os.PathLike, settings: Settings,
     emb = writers.EmbeddingWriter(out, st.embeddings) if st.embeddings else None
     res = Result()
     pieces: Dict[str, List[Piece]] = {}
-    budget = int(st.batch_seconds * sr)
+    budget = max(1, int(st.batch_seconds * sr))  # 0: one utterance at a time
     t_begin = time.time()
 
     buffer: List[_Unit] = []

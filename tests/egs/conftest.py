@@ -7,39 +7,9 @@ chosen as a user does, with cmd_backend=local|slurm in the environment (the real
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests" / "local"))
-
-CORPUS_VARS = ("IEMOCAP", "EMODB", "THAI_SER", "EMOBOX", "EMOBOX_AUDIO")
-
-
-def make_recipe(name: str, dest: Path) -> Path:
-    src = REPO / "egs" / name
-    d = dest / "egs" / name
-    d.mkdir(parents=True)
-    for f in ("run.sh", "RESULTS.md"):
-        shutil.copy2(src / f, d / f)
-    shutil.copytree(src / "conf", d / "conf")
-    for link in ("steps", "utils", "local", "path.sh", "cmd.sh", "db.sh"):
-        if (src / link).is_symlink():
-            (d / link).symlink_to(REPO / link)
-    return d
-
-
-def run_recipe(d: Path, *args, env=None, timeout=600) -> subprocess.CompletedProcess:
-    e = {k: v for k, v in os.environ.items() if k not in CORPUS_VARS}
-    e["cmd_backend"] = "local"
-    e.update(env or {})
-    return subprocess.run(["./run.sh", *map(str, args)], cwd=d, env=e, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+from recipetree import make_recipe
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import REPO, run_recipe
+from recipetree import REPO, run_recipe
 from lookalike import make_emobox, make_emodb, make_iemocap, make_thai
 
 RECIPES = ("iemocap", "emodb", "thai_ser", "emobox", "mini", "custom")

@@ -1,6 +1,4 @@
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -8,9 +6,6 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "audio"))
 import audio_synth  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[2]
-STEP = ROOT / "steps" / "extract_feats.sh"
 
 
 @pytest.fixture(scope="session")
@@ -29,17 +24,6 @@ def data_copy(corpus, tmp_path):
         shutil.copytree(corpus[form], dst)
         return dst
     return copy
-
-
-def run_step(*args, check=True, env=None):
-    """Run steps/extract_feats.sh; returns the CompletedProcess (text output)."""
-    e = dict(os.environ)
-    e.update(env or {})
-    p = subprocess.run(["bash", str(STEP), *map(str, args)], capture_output=True, text=True,
-                       env=e, timeout=300)
-    if check and p.returncode != 0:
-        raise AssertionError(f"step failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
-    return p
 
 
 @pytest.fixture(scope="session")
@@ -76,17 +60,3 @@ def tiny_hf(tmp_path_factory):
     transformers.Wav2Vec2FeatureExtractor(
         sampling_rate=16000, do_normalize=False, return_attention_mask=True).save_pretrained(out["hubert"])
     return {k: str(v) for k, v in out.items()}
-
-
-def read_feats(feat_dir_or_scp):
-    """{utt: numpy matrix} from a feat dir's feats.scp, read with kaldi_native_io."""
-    import kaldi_native_io as kio
-
-    p = Path(feat_dir_or_scp)
-    scp = p / "feats.scp" if p.is_dir() else p
-    out = {}
-    reader = kio.SequentialFloatMatrixReader(f"scp:{scp}")
-    for utt, mat in reader:
-        out[utt] = mat.copy()
-    reader.close()
-    return out

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT, read_feats, run_step
+from featsteps import ROOT, read_feats, run_step
 
 pytestmark = pytest.mark.slurm
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import STEP, read_feats, run_step
+from featsteps import STEP, read_feats, run_step
 
 
 def assert_same_feats(a, b, atol=0.0):
