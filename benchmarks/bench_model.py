@@ -38,7 +38,8 @@ sys.path.insert(0, str(REPO))
 from emotion2vec.models import encoder  # noqa: E402
 from emotion2vec.models.encoder import Emotion2vec, EncoderConfig  # noqa: E402
 from emotion2vec.models.checkpoint import load_weights  # noqa: E402
-from emotion2vec.models.model import Emotion2vecModel, _no_tf32, length_buckets  # noqa: E402
+from emotion2vec.features.batching import plan_batches  # noqa: E402
+from emotion2vec.models.model import Emotion2vecModel, _no_tf32  # noqa: E402
 
 SR = 16000
 FLOP_PER_AUDIO_SECOND = 14.9e9  # base size, counted from the layer shapes
@@ -80,7 +81,7 @@ def ref_extract(ref, wav: np.ndarray, device="cpu") -> np.ndarray:
 
 def ours_set(model, wavs, batch_seconds):
     out = [None] * len(wavs)
-    for idx in length_buckets([len(w) for w in wavs], int(batch_seconds * SR)):
+    for idx in plan_batches([len(w) for w in wavs], max(1, int(batch_seconds * SR))):
         for i, f in zip(idx, model.extract([wavs[i] for i in idx])):
             out[i] = f
     return out
@@ -233,10 +234,14 @@ def main() -> None:
     cpus = {k: [] for k in systems}
     for _ in range(args.reps):
         for k, f in systems.items():
+            f()  # each timing follows a call of the same system: its own warm state, not the
+            # caches/allocator state another system left (the reference's speed varied
+            # 0.137-0.18 RTF with what ran just before it)
             times[k].append(timed(f, cpu=cpus[k])[0])
     med = {k: statistics.median(v) for k, v in times.items()}
     best = {k: min(v) for k, v in times.items()}
-    print("\n## batch 1, 10 s of audio (median / best of %d, interleaved)" % args.reps)
+    print("\n## batch 1, 10 s of audio (median / best of %d, interleaved, each after a warm "
+          "call)" % args.reps)
     for k in systems:
         print(f"{k:10s} RTF {med[k] / 10:.4f} (best {best[k] / 10:.4f})  "
               f"{FLOP_PER_AUDIO_SECOND * 10 / med[k] / 1e9:6.1f} GFLOP/s  "

@@ -233,19 +233,6 @@ def _no_tf32():
         torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
 
 
-def length_buckets(lengths: Sequence[int], batch_samples: int) -> List[List[int]]:
-    """Indices grouped into batches of similar length (sorted, longest first) whose padded size
-    (batch size x longest) stays within ``batch_samples``; a longer utterance is alone."""
-    order = sorted(range(len(lengths)), key=lambda i: -int(lengths[i]))
-    batches: List[List[int]] = []
-    for i in order:
-        if batches and (len(batches[-1]) + 1) * int(lengths[batches[-1][0]]) <= batch_samples:
-            batches[-1].append(i)
-        else:
-            batches.append([i])
-    return batches
-
-
 def load_model(spec: Union[str, Path], device: Union[str, torch.device] = "cpu",
                precision: str = "fp32", num_threads: Optional[int] = None) -> Emotion2vecModel:
     """Load an emotion2vec model.
