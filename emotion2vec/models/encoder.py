@@ -65,7 +65,7 @@ def _probe_onednn():
             return None
         op(torch.ones(2, 3), torch.ones(4, 3), None, "none", [], "")
         return op
-    except (AttributeError, RuntimeError):
+    except Exception:  # any failure of the probe: use F.linear
         return None
 
 
@@ -249,7 +249,8 @@ class Attention(nn.Module):
 
     def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         b, n, d = x.shape
-        qkv = apply_linear(self.qkv, x).view(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        qkv = apply_linear(self.qkv, x).view(b, n, 3, self.heads, d // self.heads)
+        qkv = qkv.permute(2, 0, 3, 1, 4)
         # bias: additive float mask (ALiBi + -inf on padded keys); SDPA's default scale is
         # head_dim ** -0.5, as in the original.
         y = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=bias.to(qkv.dtype))
