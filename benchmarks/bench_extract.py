@@ -74,7 +74,7 @@ def bare(feat_type: str, wavs, batch_seconds: float, **options):
     ex.extract([wavs[0][1][:16000]])  # warm-up
     t, c = time.perf_counter(), time.process_time()
     if ex.batched:
-        budget = int(batch_seconds * 16000)
+        budget = max(1, int(batch_seconds * 16000))  # as the step: 0 = one at a time
         for _ in bucketed(iter(wavs), ex.extract, budget, 8 * budget):
             pass
     else:
@@ -115,7 +115,9 @@ def main() -> None:
     p.add_argument("--num-utts", type=int, default=60)
     p.add_argument("--threads", type=int, default=2, help="CPU threads (cores) to use")
     p.add_argument("--nj", type=int, default=1, help="jobs of the step (threads each: threads/nj)")
-    p.add_argument("--batch-seconds", type=float, default=60.0)
+    p.add_argument("--batch-seconds", type=float, default=0.0,
+                   help="padded audio per batch (default 0: one utterance at a time, the "
+                        "step's CPU default)")
     p.add_argument("--repeat", type=int, default=1,
                    help="time each measurement this many times (alternating) and keep the best")
     p.add_argument("--skip-emotion2vec", action="store_true")
