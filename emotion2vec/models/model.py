@@ -257,6 +257,7 @@ def load_model(spec: Union[str, Path], device: Union[str, torch.device] = "cpu",
         torch.set_num_threads(int(num_threads))
     weights = resolve_spec(spec)
     sd, cfg, labels, _fmt = read_checkpoint(weights)
-    net = Emotion2vec(cfg)
+    with torch.device("meta"):  # no random initialisation of weights about to be replaced
+        net = Emotion2vec(cfg)
     load_weights(net, sd, str(weights))
     return Emotion2vecModel(net, labels=labels, device=dev, precision=precision, name=str(spec))
