@@ -12,12 +12,19 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+# A shell starts background commands (`make test &`) with SIGINT ignored, and an ignored signal
+# stays ignored across exec: the launchers the Ctrl-C tests start would never see it. Restore
+# the normal disposition so those tests test the launchers, not how pytest was started.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 REPO = Path(__file__).resolve().parents[1]
 
