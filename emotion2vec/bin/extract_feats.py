@@ -36,11 +36,14 @@ def add_feature_options(p: argparse.ArgumentParser) -> None:
                    help="hf: allow models that ship their own code")
 
 
+GPU_BATCH_SECONDS = 120.0  # what --batch-seconds auto means on a GPU
+
+
 def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
     p.add_argument("--batch-seconds", default="auto",
                    help="budget of padded audio per batch, seconds; auto = one utterance at a "
-                        "time on CPU (faster there), 120 on GPU")
+                        f"time on CPU (faster there), {GPU_BATCH_SECONDS:g} on GPU")
     p.add_argument("--skip-bad", type=str2bool, default=False,
                    help="list bad utterances in <feat-dir>/bad_utts and go on")
 
@@ -73,7 +76,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from emotion2vec.features.featdir import run_job
 
     run_job(args.data_dir, args.feat_dir, args.job, args.nj, options_from_args(args),
-            device=args.device, batch_seconds=batch_seconds(args.batch_seconds, args.device, 120),
+            device=args.device, batch_seconds=batch_seconds(args.batch_seconds, args.device, GPU_BATCH_SECONDS),
             skip_bad=args.skip_bad)
     return 0
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from emotion2vec.bin._cli import batch_seconds, run_main
-from emotion2vec.bin.extract_feats import add_feature_options, add_run_options, options_from_args
+from emotion2vec.bin.extract_feats import (GPU_BATCH_SECONDS, add_feature_options,
+                                           add_run_options, options_from_args)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -48,7 +49,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(" ".join(map(str, todo)))
         return 0
     run = {"device": args.device,
-           "batch_seconds": batch_seconds(args.batch_seconds, args.device, 120),
+           "batch_seconds": batch_seconds(args.batch_seconds, args.device, GPU_BATCH_SECONDS),
            "skip_bad": args.skip_bad}
     recorded = featdir.json.loads((Path(args.feat_dir) / "options.json").read_text())
     if recorded != options:

@@ -359,7 +359,7 @@ def load_weights(model: torch.nn.Module, sd: Dict[str, torch.Tensor], source: st
     if bad:
         raise E2VError(f"{source}: non-finite weights in {', '.join(bad[:5])}")
     # a model built on the meta device takes the checkpoint's tensors as they are (assign)
-    on_meta = any(t.is_meta for t in model.state_dict().values())
+    on_meta = any(t.is_meta for t in expected.values())
     model.load_state_dict({n: v.float() if v.is_floating_point() else v for n, v in sd.items()},
                           strict=True, assign=on_meta)
 

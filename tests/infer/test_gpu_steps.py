@@ -2,6 +2,7 @@
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,9 @@ import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "features"))
+from featsteps import read_feats  # noqa: E402
+
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 
 
@@ -17,13 +21,6 @@ def _step(name, *args):
                        text=True, env=dict(os.environ, OMP_NUM_THREADS="2"), timeout=600)
     assert p.returncode == 0, p.stdout + p.stderr
     return p
-
-
-def _feats(d):
-    import kaldi_native_io as kio
-
-    # copy each matrix: the reader reuses its buffer when it moves on
-    return {u: np.array(m) for u, m in kio.SequentialFloatMatrixReader(f"scp:{d / 'feats.scp'}")}
 
 
 def _scores(d):
@@ -40,7 +37,7 @@ def test_extract_and_infer_on_gpu_equal_cpu(audio_data, plus_model, tmp_path):
     # the GPU job really ran on the GPU (its log says which device the model was on)
     logs = "".join(p.read_text() for p in (tmp_path / "feats_cuda" / "log").glob("*.log"))
     assert "cuda" in logs
-    cpu, gpu = _feats(tmp_path / "feats_cpu"), _feats(tmp_path / "feats_cuda")
+    cpu, gpu = read_feats(tmp_path / "feats_cpu"), read_feats(tmp_path / "feats_cuda")
     assert sorted(cpu) == sorted(gpu) and len(cpu) >= 6
     for u in cpu:
         np.testing.assert_allclose(gpu[u], cpu[u], atol=1e-4, err_msg=u)
