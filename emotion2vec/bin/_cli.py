@@ -10,8 +10,9 @@ from emotion2vec.errors import E2VError
 
 def batch_seconds(value: str, device: str, gpu_default: float) -> float:
     """Resolve ``--batch-seconds``: a number, or ``auto``: one utterance at a time on CPU
-    (padded batches are slower there: RTF 0.155-0.173 with 120 s batches vs 0.114-0.117 one at
-    a time for emotion2vec base on 2 cores), ``gpu_default`` seconds of padded audio on GPUs."""
+    (padded batches are slower there: emotion2vec base on 2 cores, mixed 1-15 s set, RTF 0.235
+    with 120 s batches vs 0.099 one at a time; `benchmarks/bench_model.py --quick --no-reference
+    [--batch-seconds 120]`), ``gpu_default`` seconds of padded audio on GPUs."""
     if str(value).strip().lower() == "auto":
         return 0.0 if str(device).startswith("cpu") else float(gpu_default)
     try:
