@@ -90,3 +90,55 @@ def test_onednn_and_plain_matmul_paths_agree(monkeypatch, speech):
     monkeypatch.setattr(encoder, "use_onednn", False)
     plain = m.extract(wavs)
     _assert_same(fast, plain)
+
+
+def test_prepacked_weights_follow_the_parameters(speech):
+    """Pre-packed / folded matrices are derived from the parameters once and kept: a model whose
+    weights are replaced afterwards (load_state_dict, in-place edits) must compute with the new
+    ones, and a deep copy must derive its own."""
+    import copy
+
+    import torch
+
+    cfg = EncoderConfig(embed_dim=64, num_heads=4, depth=2, prenet_depth=1, mlp_dim=128,
+                        conv_spec=((32, 10, 5),) + ((32, 3, 2),) * 4 + ((32, 2, 2),) * 2,
+                        pos_conv_groups=4)
+
+    def model(seed):
+        net = Emotion2vec(cfg)
+        net.load_state_dict(random_state_dict(cfg, seed=seed))
+        return Emotion2vecModel(net)
+
+    wav = [speech(9000, seed=4)]
+    a, b = model(1), model(2)
+    first = a.extract(wav)[0]
+    copied = copy.deepcopy(a)
+    a.net.load_state_dict(b.net.state_dict())  # in-place copy_: same tensors, new versions
+    _assert_same(a.extract(wav), b.extract(wav), tol=1e-6)
+    assert np.abs(a.extract(wav)[0] - first).max() > 1e-2
+    _assert_same(copied.extract(wav), [first], tol=1e-6)
+    with torch.no_grad():  # a single edited tensor: the first conv layer's norm gain
+        for m in (a, b):
+            m.net.modality_encoders["AUDIO"].local_encoder.conv_layers[0].norm.weight.mul_(0.5)
+    _assert_same(a.extract(wav), b.extract(wav), tol=1e-6)
+
+
+def test_first_conv_layer_folded_norm_equals_conv_layernorm_gelu(speech):
+    """The first conv layer runs as one matmul with its LayerNorm folded in (oneDNN path);
+    it must equal Conv1d -> LayerNorm -> GELU computed the plain way, silence included."""
+    import torch
+    import torch.nn.functional as F
+
+    cfg = EncoderConfig(num_classes=9)
+    net = Emotion2vec(cfg)
+    net.load_state_dict(random_state_dict(cfg, seed=8))
+    layer = net.modality_encoders["AUDIO"].local_encoder.conv_layers[0]
+    wav = torch.from_numpy(np.stack([speech(8000, seed=1), np.zeros(8000, np.float32)]))
+    wav = F.layer_norm(wav, (8000,))
+    wav[1] = 0.0
+    with torch.inference_mode():
+        fast = layer(wav.unsqueeze(-1))
+        y = F.conv1d(wav.unsqueeze(1), layer.conv.weight, stride=5).transpose(1, 2)
+        plain = F.gelu(F.layer_norm(y, (512,), layer.norm.weight, layer.norm.bias, 1e-5))
+    assert fast.shape == plain.shape == (2, 1599, 512)
+    assert torch.abs(fast - plain).max() < 1e-5
