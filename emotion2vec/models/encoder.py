@@ -111,7 +111,25 @@ def pack(weight: torch.Tensor) -> torch.Tensor:
     plain matrix out on every call: pre-packed, the encoder's matmuls run 3-20 % faster (more at
     small M); the same fp32 arithmetic, bit-identical results. Costs a second copy of the
     weights in memory."""
-    return torch.ops.mkldnn._reorder_linear_weight(weight.contiguous(), 512)
+    if _PACKING is None:
+        return weight.contiguous()
+    return _PACKING(weight.contiguous(), 512)
+
+
+def _probe_packing():
+    """oneDNN's weight packing op, or None where this torch build lacks it or it fails."""
+    try:
+        op = torch.ops.mkldnn._reorder_linear_weight
+        w = op(torch.ones(4, 3), 2)
+        if _ONEDNN_LINEAR is None or w.layout != torch._mkldnn:
+            return None
+        _ONEDNN_LINEAR(torch.ones(2, 3), w, None, "none", [], "")
+        return op
+    except Exception:  # any failure of the probe: plain weights
+        return None
+
+
+_PACKING = _probe_packing()
 
 
 def linear(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None,
@@ -254,6 +272,9 @@ class ConvLayer(nn.Module):
         return self._finish(self._matmul(win, "w2d", self.weight_2d))
 
 
+ROUND_FRAMES = 8  # CPU front-end blocks compute a multiple of this many frames (see forward)
+
+
 class LocalEncoder(nn.Module):
     def __init__(self, spec: Sequence[Tuple[int, int, int]], eps: float):
         super().__init__()
@@ -276,24 +297,44 @@ class LocalEncoder(nn.Module):
             x = layer(x)
         return x
 
-    def forward(self, wav: torch.Tensor, block_samples: Optional[int] = None) -> torch.Tensor:
-        """[B, S] -> [B, T, C]. Processed in blocks of output frames (each block reads exactly
-        the samples its frames cover: same result), so the large first-layer activations stay
-        near 0.4 KB x ``block_samples`` instead of growing with the batch. Default: 48,000
-        samples on CPU (~20 MB: the elementwise passes then run 3-5x faster than on the
-        fresh, page-faulting buffers of whole utterances; measured best on 2 cores against
-        32,000 and 64,000), 240,000 (~100 MB) elsewhere."""
+    def forward(self, wav: torch.Tensor, block_samples: Optional[int] = None,
+                post=None) -> torch.Tensor:
+        """[B, S] -> [B, T, C], or ``post`` of that when given (a per-frame map applied to each
+        block). Processed in blocks of output frames (each block reads exactly the samples its
+        frames cover: same result), so the large first-layer activations stay near 0.4 KB x
+        ``block_samples`` instead of growing with the batch. Default: 48,000 samples on CPU
+        (~20 MB: the elementwise passes then run 3-5x faster than on the fresh, page-faulting
+        buffers of whole utterances; measured best on 2 cores against 32,000 and 64,000),
+        240,000 (~100 MB) elsewhere.
+
+        On CPU a block computes a multiple of ``ROUND_FRAMES`` frames (zero samples appended,
+        the extra frames dropped): oneDNN generates a kernel for each new matrix shape (~1-2 ms
+        each, a dozen per block), so a corpus of all-different lengths would pay that on every
+        utterance; with rounded blocks the shapes repeat and their kernels are reused."""
+        cpu = wav.device.type == "cpu"
         if block_samples is None:
-            block_samples = 48_000 if wav.device.type == "cpu" else 240_000
+            block_samples = 48_000 if cpu else 240_000
         b, n = wav.shape
         total = (n - self.receptive_field) // self.hop + 1 if n >= self.receptive_field else 0
         per_block = max(16, block_samples // max(1, b) // self.hop)
-        if total <= per_block:
-            return self._run(wav)
+        q = ROUND_FRAMES if cpu else 1
+        if total == 0 or (total <= per_block and total % q == 0):
+            y = self._run(wav)
+            return y if post is None else post(y)
         out = None
         for f0 in range(0, total, per_block):
             f1 = min(total, f0 + per_block)
-            y = self._run(wav[:, f0 * self.hop:(f1 - 1) * self.hop + self.receptive_field])
+            m = -(-(f1 - f0) // q) * q  # frames to compute
+            s0, s1 = f0 * self.hop, (f0 + m - 1) * self.hop + self.receptive_field
+            seg = wav[:, s0:s1]
+            if seg.shape[1] < s1 - s0:
+                seg = F.pad(seg, (0, s1 - s0 - seg.shape[1]))
+            y = self._run(seg)
+            if post is not None:
+                y = post(y)
+            y = y[:, : f1 - f0]
+            if f1 - f0 == total:  # one block
+                return y
             if out is None:
                 out = y.new_empty(b, total, y.shape[-1])
             out[:, f0:f1] = y
@@ -475,9 +516,9 @@ class Emotion2vec(nn.Module):
                 wav = F.pad(wav, (0, s - wav.shape[1]))
             else:
                 wav = F.layer_norm(wav, (s,))
-        x = enc.local_encoder(wav)  # [B, T, C]
         pf = enc.project_features
-        x = apply_linear(getattr(pf, "2"), getattr(pf, "1")(x))  # [B, T, D]
+        # conv front end + LayerNorm + projection, per block of frames: [B, T, D]
+        x = enc.local_encoder(wav, post=lambda y: apply_linear(getattr(pf, "2"), getattr(pf, "1")(y)))
         t = x.shape[1]
         frames = torch.tensor([self.num_frames(n) for n in lengths], device=x.device)
         valid = torch.arange(t, device=x.device)[None, :] < frames[:, None]

@@ -81,6 +81,7 @@ def test_onednn_and_plain_matmul_paths_agree(monkeypatch, speech):
 
     if platform.machine() in ("x86_64", "AMD64"):
         assert encoder._ONEDNN_LINEAR is not None, "oneDNN matmul missing: CPU speed halves"
+        assert encoder._PACKING is not None, "oneDNN weight packing missing: 2-8 % slower"
     cfg = EncoderConfig(num_classes=9)
     net = Emotion2vec(cfg)
     net.load_state_dict(random_state_dict(cfg, seed=5))
@@ -142,3 +143,29 @@ def test_first_conv_layer_folded_norm_equals_conv_layernorm_gelu(speech):
         plain = F.gelu(F.layer_norm(y, (512,), layer.norm.weight, layer.norm.bias, 1e-5))
     assert fast.shape == plain.shape == (2, 1599, 512)
     assert torch.abs(fast - plain).max() < 1e-5
+
+
+def test_front_end_rounds_blocks_to_repeating_shapes(tiny_plus, speech, monkeypatch):
+    """On CPU every front-end block computes a multiple of ROUND_FRAMES frames (zero samples
+    appended, extra frames dropped), so utterances of all-different lengths reuse a few matrix
+    shapes; the frames kept equal those of the unrounded computation."""
+    import torch
+
+    from emotion2vec.models import encoder
+
+    assert encoder.ROUND_FRAMES > 1
+    le = tiny_plus.net.modality_encoders["AUDIO"].local_encoder
+    computed = []
+    run = le._run
+    monkeypatch.setattr(le, "_run", lambda w: computed.append(run(w).shape[1]) or run(w))
+    with torch.inference_mode():
+        for n in (401, 1999, 7777, 33333):
+            wav = torch.from_numpy(speech(n, seed=n))[None]
+            computed.clear()
+            rounded = le(wav, block_samples=9000)
+            assert all(f % encoder.ROUND_FRAMES == 0 for f in computed), computed
+            monkeypatch.setattr(encoder, "ROUND_FRAMES", 1)
+            plain = le(wav, block_samples=9000)
+            monkeypatch.setattr(encoder, "ROUND_FRAMES", 8)
+            assert rounded.shape == plain.shape == (1, tiny_plus.num_frames(n), 32)
+            assert torch.abs(rounded - plain).max() < 1e-6
