@@ -4,8 +4,9 @@
 Builds a synthetic corpus (espeak-ng + sox), then for fbank and for emotion2vec at base size
 (random weights, the real architecture: D=768, 12 heads, 4+8 blocks, 512-channel conv) times
 
-  * the bare extractor: audio already decoded in memory, the same length-bucketed batches,
-    the same number of threads;
+  * the bare extractor, in a fresh process like the step's job: model loaded and audio
+    decoded in memory before the clock starts, the same length-bucketed batches, the same
+    number of threads;
   * the whole step: data-dir validation, split, job launch through run.py, audio reading,
     extraction, ark writing, merge;
 
@@ -17,6 +18,7 @@ and prints audio seconds per wall second and the step's overhead over the bare m
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import shutil
@@ -64,29 +66,44 @@ def make_corpus(root: Path, num_utts: int) -> Path:
     return data
 
 
-def bare(feat_type: str, wavs, batch_seconds: float, **options):
-    """(wall, CPU) seconds to extract all `wavs` with the extractor alone (model load
-    excluded)."""
+def bare(feat_type: str, data: Path, batch_seconds: float, threads: int, **options):
+    """(wall, CPU) seconds to extract every utterance of `data` with the extractor alone, in a
+    fresh process like the step's job (oneDNN's kernels for each matrix shape are compiled
+    anew there too); model load and audio decoding are done before the clock starts."""
+    cmd = [sys.executable, __file__, "--bare-child", feat_type, "--data", str(data),
+           "--threads", str(threads), "--batch-seconds", str(batch_seconds)]
+    if options.get("model"):
+        cmd += ["--model", str(options["model"])]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    r = json.loads(out.strip().splitlines()[-1])
+    return r["wall"], r["cpu"]
+
+
+def bare_child(args) -> None:
+    import torch
+
+    from emotion2vec.audio import AudioReader
     from emotion2vec.features import make_extractor
     from emotion2vec.features.batching import bucketed
 
-    ex = make_extractor(feat_type, **options)
+    torch.set_num_threads(args.threads)
+    wavs = list(AudioReader(args.data))
+    options = {"model": args.model} if args.model else {}
+    ex = make_extractor(args.bare_child, **options)
     ex.extract([wavs[0][1][:16000]])  # warm-up
     t, c = time.perf_counter(), time.process_time()
     if ex.batched:
-        budget = max(1, int(batch_seconds * 16000))  # as the step: 0 = one at a time
+        budget = max(1, int(args.batch_seconds * 16000))  # as the step: 0 = one at a time
         for _ in bucketed(iter(wavs), ex.extract, budget, 8 * budget):
             pass
     else:
         for _, w in wavs:
             ex.extract([w])
-    return time.perf_counter() - t, time.process_time() - c
+    print(json.dumps({"wall": time.perf_counter() - t, "cpu": time.process_time() - c}))
 
 
 def job_clock(feat_dir: Path) -> str:
     """The jobs' own time split (from their .done markers), summed over jobs."""
-    import json
-
     total = {}
     for marker in sorted((feat_dir / "data").glob(".done.*")):
         for k, v in json.loads(marker.read_text())["seconds"].items():
@@ -122,46 +139,49 @@ def main() -> None:
                    help="time each measurement this many times (alternating) and keep the best")
     p.add_argument("--skip-emotion2vec", action="store_true")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    p.add_argument("--bare-child", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--model", default=None, help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.bare_child:
+        return bare_child(args)
     per_job = max(1, args.threads // args.nj)
     os.environ["OMP_NUM_THREADS"] = str(per_job)
-    import torch
+    from importlib.metadata import version
 
-    torch.set_num_threads(per_job)
     from emotion2vec.audio import AudioReader
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_extract."))
     try:
         data = make_corpus(tmp, args.num_utts)
-        reader = AudioReader(data)
-        wavs = list(reader)
-        audio = sum(len(w) for _, w in wavs) / 16000
-        print(f"corpus: {len(wavs)} utterances, {audio:.1f} s of audio; {args.threads} threads "
-              f"({args.nj} job(s) x {per_job} thread(s)); torch {torch.__version__}, "
+        audio = sum(len(w) for _, w in AudioReader(data)) / 16000
+        print(f"corpus: {args.num_utts} utterances, {audio:.1f} s of audio; {args.threads} threads "
+              f"({args.nj} job(s) x {per_job} thread(s)); torch {version('torch')}, "
               f"{os.cpu_count()} CPUs visible")
         rows = []
-        t_bare, t_step = [], []
-        for r in range(args.repeat):
-            t_bare.append(bare("fbank", wavs, args.batch_seconds))
-            t_step.append(step(data, tmp / f"fbank{r}", args.nj, per_job, "--feat-type", "fbank"))
-        t_bare, t_step = min(t_bare), min(t_step)  # (wall, CPU) of the fastest wall time
-        rows.append(("fbank", t_bare, t_step))
-        print(f"fbank step, inside the job(s), seconds: {job_clock(tmp / 'fbank0')}")
+
+        def measure(name, feat_type, model=None):
+            """Bare and step alternately, --repeat times; the fastest of each (wall, CPU)."""
+            t_bare, t_step = [], []
+            extra = ["--model", model, "--batch-seconds", args.batch_seconds] if model else []
+            for r in range(args.repeat):
+                t_bare.append(bare(feat_type, data, args.batch_seconds, per_job, model=model))
+                feat_dir = tmp / f"{feat_type}{r}"
+                wall, cpu = step(data, feat_dir, args.nj, per_job, "--feat-type", feat_type, *extra)
+                t_step.append((wall, cpu, feat_dir))
+            fastest = min(t_step)
+            rows.append((name, min(t_bare), fastest[:2]))
+            print(f"{feat_type} step (fastest run), inside the job(s), seconds: "
+                  f"{job_clock(fastest[2])}")
+
+        measure("fbank", "fbank")
         if not args.skip_emotion2vec:
             from emotion2vec.models.tiny import make_tiny_checkpoint
 
             ckpt = make_tiny_checkpoint(tmp / "e2v_base_random.pt", fmt="state_dict",
                                         embed_dim=768, num_heads=12, depth=8, prenet_depth=4,
                                         conv_channels=512)
-            t_bare, t_step = [], []
-            for r in range(args.repeat):
-                t_bare.append(bare("emotion2vec", wavs, args.batch_seconds, model=str(ckpt)))
-                t_step.append(step(data, tmp / f"e2v{r}", args.nj, per_job, "--feat-type",
-                                   "emotion2vec", "--model", ckpt, "--batch-seconds",
-                                   args.batch_seconds))
-            t_bare, t_step = min(t_bare), min(t_step)
-            rows.append(("emotion2vec base (random weights)", t_bare, t_step))
-            print(f"emotion2vec step, inside the job(s), seconds: {job_clock(tmp / 'e2v0')}")
+            measure("emotion2vec base (random weights)", "emotion2vec", str(ckpt))
         print(f"{'features':<34} {'':>5} {'bare s':>8} {'step s':>8} {'bare xRT':>9} "
               f"{'step xRT':>9} {'overhead':>9}")
         for name, tb, ts in rows:
@@ -172,7 +192,8 @@ def main() -> None:
         print("xRT = audio seconds per second (wall, or CPU summed over threads and processes; "
               "CPU time is robust to other load on the machine); overhead = (step - bare) / bare; the step "
               "includes process start-ups, model loading, audio decoding and ark writing (the "
-              "bare extractor has its model loaded and the audio decoded in memory).")
+              "bare extractor runs in a fresh process too, but with its model loaded and the "
+              "audio decoded in memory before its clock starts).")
         print(f"load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     finally:
         if args.keep:
