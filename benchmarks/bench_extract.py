@@ -80,6 +80,9 @@ def bare(feat_type: str, data: Path, batch_seconds: float, threads: int, **optio
 
 
 def bare_child(args) -> None:
+    from emotion2vec.memory import keep_freed_memory
+
+    keep_freed_memory()  # as the step's job does (run_main)
     import torch
 
     from emotion2vec.audio import AudioReader

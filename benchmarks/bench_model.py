@@ -11,6 +11,9 @@ reference in the same run (max abs difference, cosine for int8).
     python benchmarks/bench_model.py                # full: more repetitions, 10 min long audio
     python benchmarks/bench_model.py --device cuda  # also on a GPU (batched fp32/fp16/bf16)
 
+Both run with glibc's malloc set to keep freed memory (emotion2vec.memory, as load_model and
+the toolkit's programs set it; it is process-wide, so the reference has it as well).
+
 Figures: RTF (processing seconds per audio second) for batch 1 on 10 s of audio, and for a
 mixed set of 1-15 s utterances (ours: length-bucketed batches; reference: one at a time, as its
 inference loop does), peak memory (RSS) of each, and for a long recording processed in windows.
@@ -40,6 +43,7 @@ from emotion2vec.models.encoder import Emotion2vec, EncoderConfig  # noqa: E402
 from emotion2vec.models.checkpoint import load_weights  # noqa: E402
 from emotion2vec.features.batching import plan_batches  # noqa: E402
 from emotion2vec.models.model import Emotion2vecModel, _no_tf32  # noqa: E402
+from emotion2vec.memory import keep_freed_memory  # noqa: E402
 
 SR = 16000
 FLOP_PER_AUDIO_SECOND = 14.9e9  # base size, counted from the layer shapes
@@ -142,6 +146,7 @@ class PeakRSS:
 
 def child(args) -> None:
     """One peak-memory run in a fresh process (so earlier phases do not hide its peak)."""
+    keep_freed_memory()
     torch.set_num_threads(args.threads)
     which = args.child
     model, ref = build(which == "ref-mixed")
@@ -212,6 +217,8 @@ def main() -> None:
         args.batch_seconds = 240.0 if args.device.startswith("cuda") else 0.0
     if args.child:
         return child(args)
+    # as load_model and the toolkit's programs do; process-wide, so the reference has it too
+    keep_freed_memory()
     torch.set_num_threads(args.threads)
     dev = args.device
     with_ref = not args.no_reference

@@ -26,6 +26,9 @@ def batch_seconds(value: str, device: str, gpu_default: float) -> float:
 
 def run_main(main: Callable[[Optional[Sequence[str]]], Optional[int]], prog: str) -> None:
     """Call `main(argv)`; an E2VError prints `prog: error: message` and exits 1."""
+    from emotion2vec.memory import keep_freed_memory
+
+    keep_freed_memory()  # before the first large allocation (see emotion2vec.memory)
     try:
         code = main(None)
     except E2VError as e:

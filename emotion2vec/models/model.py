@@ -242,6 +242,8 @@ def load_model(spec: Union[str, Path], device: Union[str, torch.device] = "cpu",
     downloaded with huggingface_hub when missing and online), a directory (``model.pt`` +
     ``config.yaml`` + ``tokens.txt``) or a checkpoint file (fairseq, plus or plain state dict).
     precision: fp32 | int8 (CPU, dynamic quantisation) | fp16 | bf16 (CUDA autocast).
+    On CPU this also sets glibc's malloc to keep freed memory for reuse, process-wide
+    (``emotion2vec.memory.keep_freed_memory``; ``EMOTION2VEC_KEEP_FREED_MEMORY=0`` to leave it).
     """
     if precision not in PRECISIONS:
         raise E2VError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
@@ -255,6 +257,10 @@ def load_model(spec: Union[str, Path], device: Union[str, torch.device] = "cpu",
                        "fp32); use fp32 or int8 on CPU")
     if num_threads:
         torch.set_num_threads(int(num_threads))
+    if dev.type == "cpu":
+        from emotion2vec.memory import keep_freed_memory
+
+        keep_freed_memory()  # ~6 % faster on CPU; process-wide, see emotion2vec.memory
     weights = resolve_spec(spec)
     sd, cfg, labels, _fmt = read_checkpoint(weights)
     with torch.device("meta"):  # no random initialisation of weights about to be replaced
