@@ -518,7 +518,8 @@ class Emotion2vec(nn.Module):
                 wav = F.layer_norm(wav, (s,))
         pf = enc.project_features
         # conv front end + LayerNorm + projection, per block of frames: [B, T, D]
-        x = enc.local_encoder(wav, post=lambda y: apply_linear(getattr(pf, "2"), getattr(pf, "1")(y)))
+        x = enc.local_encoder(
+            wav, post=lambda y: apply_linear(getattr(pf, "2"), getattr(pf, "1")(y)))
         t = x.shape[1]
         frames = torch.tensor([self.num_frames(n) for n in lengths], device=x.device)
         valid = torch.arange(t, device=x.device)[None, :] < frames[:, None]
