@@ -66,15 +66,16 @@ def make_corpus(root: Path, num_utts: int) -> Path:
     return data
 
 
-def bare(feat_type: str, data: Path, batch_seconds: float, threads: int, **options):
+def bare(feat_type: str, data: Path, batch_seconds: float, threads: int, model=None):
     """(wall, CPU) seconds to extract every utterance of `data` with the extractor alone, in a
     fresh process like the step's job (oneDNN's kernels for each matrix shape are compiled
     anew there too); model load and audio decoding are done before the clock starts."""
     cmd = [sys.executable, __file__, "--bare-child", feat_type, "--data", str(data),
            "--threads", str(threads), "--batch-seconds", str(batch_seconds)]
-    if options.get("model"):
-        cmd += ["--model", str(options["model"])]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    if model:
+        cmd += ["--model", str(model)]
+    # stderr passes through: a failing child shows its error, not just an exit status
+    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
     r = json.loads(out.strip().splitlines()[-1])
     return r["wall"], r["cpu"]
 

@@ -318,7 +318,7 @@ class LocalEncoder(nn.Module):
         total = (n - self.receptive_field) // self.hop + 1 if n >= self.receptive_field else 0
         per_block = max(16, block_samples // max(1, b) // self.hop)
         q = ROUND_FRAMES if cpu else 1
-        if total == 0 or (total <= per_block and total % q == 0):
+        if total == 0:
             y = self._run(wav)
             return y if post is None else post(y)
         out = None
