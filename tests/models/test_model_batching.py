@@ -175,3 +175,46 @@ def test_front_end_rounds_blocks_to_repeating_shapes(tiny_plus, speech, monkeypa
             monkeypatch.setattr(encoder, "ROUND_FRAMES", rounding)
             assert rounded.shape == plain.shape == (1, tiny_plus.num_frames(n), 32)
             assert torch.abs(rounded - plain).max() < 1e-6
+
+
+@pytest.mark.parametrize("heads,dh", [(12, 64), (3, 20)])
+def test_onednn_attention_equals_sdpa(heads, dh):
+    """Per-head oneDNN attention (CPU, long inputs) equals SDPA, padded keys masked with -inf
+    per utterance, and a head size whose scale is not a power of two."""
+    import torch
+    import torch.nn.functional as F
+
+    from emotion2vec.models import encoder
+
+    if encoder._ONEDNN_LINEAR is None:
+        pytest.skip("no oneDNN matmul in this torch build")
+    g = torch.Generator().manual_seed(0)
+    b, n = 2, 390
+    qkv = torch.randn(b, n, 3, heads, dh, generator=g)
+    bias = torch.randn(1, heads, n, n, generator=g).expand(b, -1, -1, -1).clone()
+    bias[1, :, :, 300:] = float("-inf")  # the second utterance is 300 tokens long
+    x = qkv.permute(2, 0, 3, 1, 4)
+    want = F.scaled_dot_product_attention(x[0], x[1], x[2], attn_mask=bias)
+    want = want.transpose(1, 2).reshape(b, n, heads * dh)
+    got = encoder.attention_onednn(qkv, bias)
+    assert got.shape == want.shape
+    assert torch.abs(got - want).max() < 1e-5
+    one = encoder.attention_onednn(qkv[:1], bias[:1])  # a bias shared by the batch ([1, H, ..])
+    assert torch.abs(one - want[:1]).max() < 1e-5
+
+
+def test_long_inputs_batched_and_attention_paths_agree(monkeypatch, speech):
+    """At base size, an utterance long enough for the oneDNN attention path (>= 352 tokens)
+    batched with a short one (padded keys) equals one-at-a-time inference and the SDPA path."""
+    from emotion2vec.models import encoder
+
+    cfg = EncoderConfig(num_classes=9)
+    net = Emotion2vec(cfg)
+    net.load_state_dict(random_state_dict(cfg, seed=4))
+    m = Emotion2vecModel(net, labels=[str(i) for i in range(9)])
+    wavs = [speech(n, seed=n) for n in (120000, 20000)]
+    assert m.num_frames(120000) + cfg.num_extra_tokens >= encoder.ONEDNN_ATTENTION_MIN_TOKENS
+    batched = m.extract(wavs)
+    _assert_same(batched, [m.extract([w])[0] for w in wavs])
+    monkeypatch.setattr(encoder, "ONEDNN_ATTENTION_MIN_TOKENS", 10**9)
+    _assert_same(batched, m.extract(wavs), tol=2e-5)

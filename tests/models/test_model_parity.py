@@ -33,7 +33,8 @@ def test_sizes_come_from_the_checkpoint(pair):
     assert m.labels[0] == "angry" and len(m.labels) == 9
 
 
-@pytest.mark.parametrize("n", [65666, 401])
+# 160,000 samples (10 s, 509 tokens): attention through per-head oneDNN matmuls on CPU
+@pytest.mark.parametrize("n", [65666, 401, 160000])
 def test_frame_features_match_reference(pair, n, speech):
     from emotion2vec.models.reference import reference_features
 
@@ -44,6 +45,10 @@ def test_frame_features_match_reference(pair, n, speech):
     assert got.shape == expect.shape == (m.num_frames(n), 768)
     if n == 65666:
         assert got.shape[0] == 204
+    if n == 160000:
+        from emotion2vec.models import encoder
+
+        assert got.shape[0] + m.config.num_extra_tokens >= encoder.ONEDNN_ATTENTION_MIN_TOKENS
     assert np.abs(got - expect).max() < 1e-4
 
 
