@@ -2,21 +2,24 @@
 """Speed and memory of our emotion2vec against the FunASR reference port, in one run.
 
 Both models get the same random base-size weights (768-d, 12 heads, 4+8 blocks: the released
-emotion2vec_base / _plus_base architecture; speed does not depend on the weights) and the same
-audio. Timings are interleaved (ours, reference, ours int8, ...) so that a busy machine slows
-every system alike; the ratios are the figures to trust. Outputs are checked against the
-reference in the same run (max abs difference, cosine for int8).
+emotion2vec_base / _plus_base architecture; speed does not depend on the weights; ours loads them
+with load_model from an emotion2vec+ model directory) and the same audio. On CPU each system runs
+in a process of its own, set up as it ships: ours with what load_model sets (glibc's malloc
+keeping freed memory, emotion2vec.memory), the reference with glibc's defaults; a third process
+runs the reference given our allocator setting ("reference+alloc"), for a like-for-like view of
+the computation. The processes take turns (ours, reference, ...; never two at once), so a busy
+machine slows every system alike; the ratios are the figures to trust. Outputs are checked
+against the reference in the same run (max abs difference, cosine for int8).
 
-    python benchmarks/bench_model.py --quick        # about a minute on 2 cores
+    python benchmarks/bench_model.py --quick        # a few minutes on 2 cores
     python benchmarks/bench_model.py                # full: more repetitions, 10 min long audio
-    python benchmarks/bench_model.py --device cuda  # also on a GPU (batched fp32/fp16/bf16)
-
-Both run with glibc's malloc set to keep freed memory (emotion2vec.memory, as load_model and
-the toolkit's programs set it; it is process-wide, so the reference has it as well).
+    python benchmarks/bench_model.py --device cuda  # on a GPU (batched fp32/fp16/bf16)
 
 Figures: RTF (processing seconds per audio second) for batch 1 on 10 s of audio, and for a
 mixed set of 1-15 s utterances (ours: length-bucketed batches; reference: one at a time, as its
 inference loop does), peak memory (RSS) of each, and for a long recording processed in windows.
+The CPU's name is printed: figures from different machines (e.g. AMD Zen 4 and Zen 5, whose
+fp32 matmul peaks differ by 2x) are not comparable.
 """
 
 from __future__ import annotations
@@ -145,8 +148,10 @@ class PeakRSS:
 
 
 def child(args) -> None:
-    """One peak-memory run in a fresh process (so earlier phases do not hide its peak)."""
-    keep_freed_memory()
+    """One peak-memory run in a fresh process (so earlier phases do not hide its peak); the
+    reference with glibc's default allocator, as it runs."""
+    if args.child != "ref-mixed":
+        keep_freed_memory()
     torch.set_num_threads(args.threads)
     which = args.child
     model, ref = build(which == "ref-mixed")
@@ -192,12 +197,131 @@ def cosine(a, b) -> float:
     return float(((a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)).mean())
 
 
+def cpu_name() -> str:
+    """The CPU, for telling figures from different machines apart (AMD family 25 = Zen 3/4,
+    26 = Zen 5; AVX-512 or not decides which matmul kernels run)."""
+    info = {}
+    with contextlib.suppress(OSError):
+        for line in open("/proc/cpuinfo"):
+            k, _, v = line.partition(":")
+            info.setdefault(k.strip(), v.strip())
+    avx = "AVX-512" if "avx512f" in info.get("flags", "").split() else "no AVX-512"
+    return (f"{info.get('model name', '?')} (family {info.get('cpu family', '?')}, model "
+            f"{info.get('model', '?')}, {avx})")
+
+
+# Each system is timed in a process of its own, set up as it ships: ours with what load_model
+# sets (glibc's malloc keeping freed memory), the reference (FunASR) with glibc's defaults.
+# "reference+alloc" is the reference given our allocator setting, for a like-for-like view of
+# the kernels. The processes take turns over pipes, never run at once.
+WORKERS = {"ours": ("ours", "ours-mkl", "int8"), "reference": ("reference",),
+           "reference-alloc": ("reference+alloc",)}
+
+_AUDIO = {}
+
+
+def task_audio(task, args):
+    """The waveforms of a timing task, made in the worker (deterministic): ("10s",) or
+    ("mixed", r), the mixed set cut to new lengths for repetition r."""
+    if task[0] == "10s":
+        if "10s" not in _AUDIO:
+            _AUDIO["10s"] = [speechlike(10 * SR, seed=7)]
+        return _AUDIO["10s"]
+    if "mixed" not in _AUDIO:
+        _AUDIO["mixed"] = mixed_set(args)
+    # every repetition cuts the utterances to new lengths (whole frames less): a corpus has
+    # all-different lengths, and oneDNN compiles a kernel for each new matrix shape, which a
+    # repeated length would hide
+    return [w[: len(w) - 320 * (5 * task[1] + 1)] for w in _AUDIO["mixed"]]
+
+
+def worker_systems(kind: str, args, ckpt: Path):
+    """{system name: fn(list of waveforms) -> list of [T, D] arrays} of one worker."""
+    if kind == "ours":
+        from emotion2vec.models import load_model
+
+        ours = load_model(ckpt)  # as a user loads a model (sets the allocator, see above)
+        q8 = Emotion2vecModel(copy.deepcopy(ours.net), labels=ours.labels, precision="int8")
+        return {"ours": lambda ws: ours_set(ours, ws, args.batch_seconds),
+                "ours-mkl": lambda ws: plain_matmul(lambda: ours_set(ours, ws, args.batch_seconds)),
+                "int8": lambda ws: ours_set(q8, ws, args.batch_seconds)}
+    from emotion2vec.models.reference import build_reference, save_as_plus_model
+
+    if kind == "reference-alloc":
+        keep_freed_memory()
+    ref, sd = build_reference(num_classes=9, seed=args.seed)
+    if kind == "reference" and not (ckpt / "model.pt").exists():
+        save_as_plus_model(sd, ckpt)  # the weights ours loads
+    del sd
+    return {WORKERS[kind][0]: lambda ws: [ref_extract(ref, w) for w in ws]}
+
+
+def worker_main(conn, kind: str, args) -> None:
+    """A worker process: builds its systems, then answers timing requests until told to stop."""
+    import traceback
+
+    try:
+        torch.set_num_threads(args.threads)
+        systems = worker_systems(kind, args, Path(args.ckpt))
+        conn.send({"systems": list(systems)})
+        while True:
+            msg = conn.recv()
+            if msg[0] == "stop":
+                return
+            _, name, task, want = msg
+            wavs = task_audio(task, args)
+            fn = systems[name]
+            if task[0] == "10s":
+                fn(wavs)  # each timing follows a call of the same system: its own warm state
+            cpu = []
+            wall, out = timed(lambda: fn(wavs), cpu=cpu)
+            conn.send({"wall": wall, "cpu": cpu[0], "audio": sum(len(w) for w in wavs) / SR,
+                       "out": out if want else None})
+    except Exception:
+        conn.send({"error": traceback.format_exc()})
+
+
+class Worker:
+    """The driving end of a worker process."""
+
+    def __init__(self, ctx, kind: str, args):
+        self.kind = kind
+        self.conn, child_end = ctx.Pipe()
+        self.proc = ctx.Process(target=worker_main, args=(child_end, kind, args), daemon=True)
+        self.proc.start()
+        self.systems = self._reply()["systems"]
+
+    def _reply(self) -> dict:
+        try:
+            r = self.conn.recv()
+        except EOFError:
+            raise SystemExit(f"bench_model: the {self.kind} worker died "
+                             f"(exit code {self.proc.exitcode})") from None
+        if "error" in r:
+            raise SystemExit(f"bench_model: the {self.kind} worker failed:\n{r['error']}")
+        return r
+
+    def time(self, name: str, task, want_output: bool = False) -> dict:
+        self.conn.send(("run", name, task, want_output))
+        return self._reply()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.conn.send(("stop",))
+        self.proc.join(30)
+
+
 def main() -> None:
+    import multiprocessing as mp
+    import tempfile
+
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="fewer repetitions, 1 min long audio")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--no-reference", action="store_true", help="skip FunASR (ours only)")
+    p.add_argument("--no-reference-alloc", action="store_true",
+                   help="skip the reference run with our allocator setting (reference+alloc)")
     p.add_argument("--reps", type=int, default=None, help="repetitions of the 10 s timing")
     p.add_argument("--mixed", type=int, default=None, help="utterances in the mixed set")
     p.add_argument("--batch-seconds", type=float, default=None,
@@ -208,6 +332,7 @@ def main() -> None:
     p.add_argument("--chunk-seconds", type=float, default=30.0)
     p.add_argument("--overlap-seconds", type=float, default=5.0)
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random weights")
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = p.parse_args()
     args.reps = args.reps or (3 if args.quick else 10)
@@ -217,105 +342,128 @@ def main() -> None:
         args.batch_seconds = 240.0 if args.device.startswith("cuda") else 0.0
     if args.child:
         return child(args)
-    # as load_model and the toolkit's programs do; process-wide, so the reference has it too
-    keep_freed_memory()
     torch.set_num_threads(args.threads)
     dev = args.device
     with_ref = not args.no_reference
     print(f"# emotion2vec benchmark: torch {torch.__version__}, {args.threads} threads, "
-          f"device {dev}, {os.cpu_count()} CPUs visible, load {os.getloadavg()[0]:.1f}")
-    ours, ref = build(with_ref)
+          f"device {dev}, {os.cpu_count()} CPUs visible, load {os.getloadavg()[0]:.1f}\n"
+          f"# CPU: {cpu_name()}")
     if dev.startswith("cuda"):
+        keep_freed_memory()
+        ours, ref = build(with_ref, seed=args.seed)
         return cuda_bench(args, ours, ref)
-    q8 = Emotion2vecModel(copy.deepcopy(ours.net), labels=ours.labels, precision="int8")
+
+    with tempfile.TemporaryDirectory(prefix="bench_model.") as tmp:
+        args.ckpt = str(Path(tmp) / "weights")
+        if not with_ref:
+            from emotion2vec.models.reference import save_as_plus_model
+            from emotion2vec.models.tiny import random_state_dict
+
+            save_as_plus_model(random_state_dict(EncoderConfig(num_classes=9), args.seed),
+                               args.ckpt)
+        ctx = mp.get_context("spawn")  # fresh interpreters: no allocator or thread state shared
+        kinds = (["reference"] if with_ref else []) + ["ours"]
+        if with_ref and not args.no_reference_alloc:
+            kinds.append("reference-alloc")
+        workers = []
+        try:
+            for kind in kinds:  # the reference first: it writes the weights ours loads
+                workers.append(Worker(ctx, kind, args))
+            workers.sort(key=lambda w: list(WORKERS).index(w.kind))
+            cpu_timings(args, workers)
+        finally:
+            for w in workers:
+                w.close()
+    if not args.no_memory:
+        memory_runs(args, with_ref)
+
+
+def cpu_timings(args, workers) -> None:
+    systems = [(w, name) for w in workers for name in w.systems]
+    names = [name for _, name in systems]
+    has_ref = "reference" in names
+
+    def ratios(rtf, what):
+        if not has_ref:
+            return
+        for base in ("reference", "reference+alloc"):
+            if base in rtf:
+                print(f"speed-up over {base} ({what}): " + "; ".join(
+                    f"{k} {rtf[base] / rtf[k]:.2f}x" for k in ("ours", "ours-mkl", "int8")
+                    if k in rtf))
 
     # --- batch 1, 10 s -------------------------------------------------------------------------
-    wav = speechlike(10 * SR, seed=7)
-    systems = {"ours": lambda: ours.extract([wav])[0],
-               "ours-mkl": lambda: plain_matmul(lambda: ours.extract([wav])[0]),
-               "int8": lambda: q8.extract([wav])[0]}
-    if ref is not None:
-        systems["reference"] = lambda: ref_extract(ref, wav)
-    outs = {k: f() for k, f in systems.items()}  # warm-up + outputs
-    times = {k: [] for k in systems}
-    cpus = {k: [] for k in systems}
+    outs = {name: w.time(name, ("10s",), want_output=True)["out"][0] for w, name in systems}
+    times = {k: [] for k in names}
+    cpus = {k: [] for k in names}
     for _ in range(args.reps):
-        for k, f in systems.items():
-            f()  # each timing follows a call of the same system: its own warm state, not the
-            # caches/allocator state another system left (the reference's speed varied
-            # 0.137-0.18 RTF with what ran just before it)
-            times[k].append(timed(f, cpu=cpus[k])[0])
-    med = {k: statistics.median(v) for k, v in times.items()}
-    best = {k: min(v) for k, v in times.items()}
-    print("\n## batch 1, 10 s of audio (median / best of %d, interleaved, each after a warm "
-          "call)" % args.reps)
-    for k in systems:
-        print(f"{k:10s} RTF {med[k] / 10:.4f} (best {best[k] / 10:.4f})  "
-              f"{FLOP_PER_AUDIO_SECOND * 10 / med[k] / 1e9:6.1f} GFLOP/s  "
+        for w, name in systems:
+            r = w.time(name, ("10s",))
+            times[name].append(r["wall"])
+            cpus[name].append(r["cpu"])
+    med = {k: statistics.median(v) / 10 for k, v in times.items()}
+    best = {k: min(v) / 10 for k, v in times.items()}
+    print("\n## batch 1, 10 s of audio (RTF, median / best of %d, interleaved, each after a "
+          "warm call)" % args.reps)
+    for k in names:
+        print(f"{k:16s} RTF {med[k]:.4f} (best {best[k]:.4f})  "
+              f"{FLOP_PER_AUDIO_SECOND / med[k] / 1e9:6.1f} GFLOP/s  "
               f"CPU s per audio s {statistics.median(cpus[k]) / 10:.4f}")
-    print("(ours-mkl: ours with every matmul through F.linear, i.e. MKL, instead of oneDNN)")
-    if ref is not None:
-        print(f"speed-up ours/reference: {med['reference'] / med['ours']:.2f}x "
-              f"(best-of: {best['reference'] / best['ours']:.2f}x); "
-              f"ours-mkl/reference: {med['reference'] / med['ours-mkl']:.2f}x; "
-              f"int8/reference: {med['reference'] / med['int8']:.2f}x")
+    print("(ours-mkl: ours with every matmul through F.linear, i.e. MKL, instead of oneDNN; "
+          "reference: FunASR with glibc's default allocator, as it runs; reference+alloc: "
+          "FunASR given our allocator setting)")
+    ratios(med, "median")
+    ratios(best, "best-of")
+    if has_ref:
         print(f"max |ours - reference| = {np.abs(outs['ours'] - outs['reference']).max():.2e}")
     print(f"int8 cosine to fp32 = {cosine(outs['int8'], outs['ours']):.5f}")
 
     # --- mixed lengths ---------------------------------------------------------------------------
-    wavs = mixed_set(args)
     reps = 2 if args.quick else 3
-    mt = {k: [] for k in ("ours", "int8", "reference") if k != "reference" or ref is not None}
-    mc = {k: [] for k in mt}
+    mixed = [(w, k) for w, k in systems if k != "ours-mkl"]
+    mt = {k: [] for _, k in mixed}
+    mc = {k: [] for _, k in mixed}
     mo = {}
     for r in range(reps):
-        # every repetition cuts the utterances to new lengths (whole frames less): a corpus has
-        # all-different lengths, and oneDNN compiles a kernel for each new matrix shape, which
-        # a repeated length would hide
-        cut = [w[: len(w) - 320 * (5 * r + 1)] for w in wavs]
-        audio = sum(len(w) for w in cut) / SR
-        sets = {"ours": lambda: ours_set(ours, cut, args.batch_seconds),
-                "int8": lambda: ours_set(q8, cut, args.batch_seconds)}
-        if ref is not None:
-            sets["reference"] = lambda: [ref_extract(ref, w) for w in cut]
-        for k, f in sets.items():
-            t, mo[k] = timed(f, cpu=mc[k])
-            mt[k].append(t / audio)
-            mc[k][-1] /= audio
-    mmed = {k: min(v) for k, v in mt.items()}
-    print(f"\n## mixed set: {len(wavs)} utterances, 1-15 s, {audio:.0f} s of audio "
+        for w, name in mixed:
+            res = w.time(name, ("mixed", r), want_output=r == 0 and name != "reference+alloc")
+            mt[name].append(res["wall"] / res["audio"])
+            mc[name].append(res["cpu"] / res["audio"])
+            if res["out"] is not None:
+                mo[name] = res["out"]
+            audio = res["audio"]
+    mbest = {k: min(v) for k, v in mt.items()}
+    print(f"\n## mixed set: {args.mixed} utterances, 1-15 s, {audio:.0f} s of audio "
           f"(ours: length-bucketed batches of <= {args.batch_seconds:g} s padded audio; "
           f"0 = one at a time; best of {reps}, each repetition on new lengths)")
     for k in mt:
-        print(f"{k:10s} RTF {mmed[k]:.4f}  "
-              f"{FLOP_PER_AUDIO_SECOND / mmed[k] / 1e9:6.1f} GFLOP/s  "
-              f"CPU s per audio s {min(mc[k]):.4f}")
-    if ref is not None:
+        print(f"{k:16s} RTF {mbest[k]:.4f}  {FLOP_PER_AUDIO_SECOND / mbest[k] / 1e9:6.1f} GFLOP/s"
+              f"  CPU s per audio s {min(mc[k]):.4f}")
+    ratios(mbest, "best of each")
+    if has_ref:
         diff = max(float(np.abs(a - b).max()) for a, b in zip(mo["ours"], mo["reference"]))
-        print(f"speed-up ours/reference: {mmed['reference'] / mmed['ours']:.2f}x; "
-              f"int8/reference: {mmed['reference'] / mmed['int8']:.2f}x")
         print(f"max |ours - reference| over the set = {diff:.2e}")
     print(f"int8 cosine to fp32 (mean over utterances) = "
           f"{np.mean([cosine(a, b) for a, b in zip(mo['int8'], mo['ours'])]):.5f}")
 
-    # --- memory ----------------------------------------------------------------------------------
-    if not args.no_memory:
-        print("\n## peak memory (RSS of a separate process, sampled every 5 ms; "
-              "+ = over the loaded model and audio)")
-        runs = ["ours-mixed"] + ([] if args.quick else ["int8-mixed"])
-        runs += (["ref-mixed"] if with_ref and not args.quick else []) + ["long"]
-        for which in runs:
-            r = run_child(args, which)
-            if "error" in r:
-                print(f"{which:12s} failed: {r['error']}")
-                continue
-            extra = ""
-            if which == "long":
-                extra = (f"  ({args.long_minutes:g} min in {args.chunk_seconds:g} s windows, "
-                         f"{args.overlap_seconds:g} s overlap: RTF "
-                         f"{r['seconds'] / (args.long_minutes * 60):.4f}, {r['frames']} frames)")
-            print(f"{which:12s} peak {r['peak_mb']:7.0f} MB (+{r['peak_mb'] - r['base_mb']:.0f} MB"
-                  f"){extra}")
+
+def memory_runs(args, with_ref: bool) -> None:
+    print("\n## peak memory (RSS of a separate process, sampled every 5 ms; "
+          "+ = over the loaded model and audio)")
+    runs = ["ours-mixed"] + ([] if args.quick else ["int8-mixed"])
+    runs += (["ref-mixed"] if with_ref and not args.quick else []) + ["long"]
+    for which in runs:
+        r = run_child(args, which)
+        if "error" in r:
+            print(f"{which:12s} failed: {r['error']}")
+            continue
+        extra = ""
+        if which == "long":
+            extra = (f"  ({args.long_minutes:g} min in {args.chunk_seconds:g} s windows, "
+                     f"{args.overlap_seconds:g} s overlap: RTF "
+                     f"{r['seconds'] / (args.long_minutes * 60):.4f}, {r['frames']} frames)")
+        print(f"{which:12s} peak {r['peak_mb']:7.0f} MB (+{r['peak_mb'] - r['base_mb']:.0f} MB"
+              f"){extra}")
 
 
 def cuda_bench(args, ours, ref) -> None:

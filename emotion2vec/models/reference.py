@@ -87,6 +87,25 @@ def build_reference(num_classes=0, seed=0, **sizes):
     return ref, {k: v.detach().clone() for k, v in ref.state_dict().items()}
 
 
+def save_as_plus_model(sd, directory):
+    """Write ``sd`` (released key names, e.g. ``build_reference``'s) as an emotion2vec+ model
+    directory (model.pt with the ``d2v_model.`` prefix and an optimizer state, config.yaml), for
+    ``load_model`` to load as a user loads a released model. Returns the directory."""
+    from pathlib import Path
+
+    import torch
+    import yaml
+
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    model = {("d2v_model." + k if not k.startswith("proj.") else k): v
+             for k, v in sd.items() if ".decoder." not in k}
+    torch.save({"model": model, "optimizer": {"state": {}, "param_groups": []}}, d / "model.pt")
+    (d / "config.yaml").write_text(yaml.safe_dump({"model": "Emotion2vec",
+                                                   "model_conf": funasr_conf()}))
+    return d
+
+
 def reference_features(ref, wav):
     """The reference's last-block frame features for one 1-D float32 tensor: [T, D]."""
     import torch

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import torch
-import yaml
 
 from emotion2vec.models import load_model
 
@@ -14,16 +13,10 @@ pytestmark = pytest.mark.reference
 def pair(tmp_path_factory):
     """(reference model, our model loaded from a plus-format directory of the same weights)."""
     pytest.importorskip("funasr")
-    from emotion2vec.models.reference import build_reference, funasr_conf
+    from emotion2vec.models.reference import build_reference, save_as_plus_model
 
     ref, sd = build_reference(num_classes=9, seed=11)
-    d = tmp_path_factory.mktemp("plus_base")
-    model = {("d2v_model." + k if not k.startswith("proj.") else k): v
-             for k, v in sd.items() if ".decoder." not in k}
-    torch.save({"model": model, "optimizer": {"state": {}, "param_groups": []}}, d / "model.pt")
-    (d / "config.yaml").write_text(yaml.safe_dump({"model": "Emotion2vec",
-                                                   "model_conf": funasr_conf()}))
-    return ref, load_model(d)
+    return ref, load_model(save_as_plus_model(sd, tmp_path_factory.mktemp("plus_base")))
 
 
 def test_sizes_come_from_the_checkpoint(pair):
