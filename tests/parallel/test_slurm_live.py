@@ -93,7 +93,12 @@ def test_out_of_memory_kill_is_detected(slurm_cluster, tmp_path):
     assert r.returncode == 1
     assert "1 of 2 tasks failed (JOB=2)" in r.stderr
     assert "killed by the scheduler: out of memory (--mem 60M)" in r.stderr
-    assert "Ended (code" not in (tmp_path / "log/m.2.log").read_text()  # SIGKILL: no trailer
+    # The scheduler SIGKILLs the step; the task's shell may write Kaldi's trailer with the
+    # kill's code before slurmstepd kills it too (a race; seen once in a full suite run), but
+    # never one saying success.
+    log = (tmp_path / "log/m.2.log").read_text()
+    assert "Ended (code 0)" not in log
+    assert "Ended (code" not in log or "Ended (code 137)" in log
 
 
 def test_task_cancelled_by_scheduler_is_detected(slurm_cluster, tmp_path):
