@@ -103,6 +103,16 @@ def plain_matmul(fn):
         encoder.use_onednn = True
 
 
+def sdpa_attention(fn):
+    """fn() with attention through SDPA at every length (no per-head oneDNN attention)."""
+    saved = encoder.ONEDNN_ATTENTION_MIN_TOKENS
+    encoder.ONEDNN_ATTENTION_MIN_TOKENS = 10**9
+    try:
+        return fn()
+    finally:
+        encoder.ONEDNN_ATTENTION_MIN_TOKENS = saved
+
+
 def sync(device):
     if device.startswith("cuda"):
         torch.cuda.synchronize()
@@ -210,11 +220,30 @@ def cpu_name() -> str:
             f"{info.get('model', '?')}, {avx})")
 
 
+def matmul_peak() -> float:
+    """GFLOP/s of oneDNN's fp32 matmul (pre-packed weights, as ours runs it) on the encoder's
+    main shapes at 10 s: the yardstick of the compute limit (every FLOP at matmul speed)."""
+    from emotion2vec.models.encoder import linear, pack
+
+    # (rows, in, out): a (3, 2) conv layer's front-end block, then qkv, proj, fc1, fc2
+    shapes = ((4800, 1536, 512), (510, 768, 2304), (510, 768, 768), (510, 768, 3072),
+              (510, 3072, 768))
+    flop = secs = 0.0
+    with torch.inference_mode():
+        for m, k, n in shapes:
+            x, w = torch.randn(m, k), pack(torch.randn(n, k))
+            for _ in range(3):
+                linear(x, w)
+            secs += min(timed(lambda: linear(x, w))[0] for _ in range(10))
+            flop += 2.0 * m * k * n
+    return flop / secs / 1e9
+
+
 # Each system is timed in a process of its own, set up as it ships: ours with what load_model
 # sets (glibc's malloc keeping freed memory), the reference (FunASR) with glibc's defaults.
 # "reference+alloc" is the reference given our allocator setting, for a like-for-like view of
 # the kernels. The processes take turns over pipes, never run at once.
-WORKERS = {"ours": ("ours", "ours-mkl", "int8"), "reference": ("reference",),
+WORKERS = {"ours": ("ours", "ours-mkl", "ours-sdpa", "int8"), "reference": ("reference",),
            "reference-alloc": ("reference+alloc",)}
 
 _AUDIO = {}
@@ -244,6 +273,8 @@ def worker_systems(kind: str, args, ckpt: Path):
         q8 = Emotion2vecModel(copy.deepcopy(ours.net), labels=ours.labels, precision="int8")
         return {"ours": lambda ws: ours_set(ours, ws, args.batch_seconds),
                 "ours-mkl": lambda ws: plain_matmul(lambda: ours_set(ours, ws, args.batch_seconds)),
+                "ours-sdpa": lambda ws: sdpa_attention(lambda: ours_set(ours, ws,
+                                                                        args.batch_seconds)),
                 "int8": lambda ws: ours_set(q8, ws, args.batch_seconds)}
     from emotion2vec.models.reference import build_reference, save_as_plus_model
 
@@ -263,9 +294,14 @@ def worker_main(conn, kind: str, args) -> None:
     try:
         torch.set_num_threads(args.threads)
         systems = worker_systems(kind, args, Path(args.ckpt))
-        conn.send({"systems": list(systems)})
+        # measured where ours runs: with the allocator as load_model set it (else every output
+        # is page-faulted in anew and the matmuls look ~2x slower than they run in the model)
+        conn.send({"systems": list(systems), "peak": matmul_peak() if kind == "ours" else None})
         while True:
-            msg = conn.recv()
+            try:
+                msg = conn.recv()
+            except EOFError:  # the driving process is gone
+                return
             if msg[0] == "stop":
                 return
             _, name, task, want = msg
@@ -278,7 +314,8 @@ def worker_main(conn, kind: str, args) -> None:
             conn.send({"wall": wall, "cpu": cpu[0], "audio": sum(len(w) for w in wavs) / SR,
                        "out": out if want else None})
     except Exception:
-        conn.send({"error": traceback.format_exc()})
+        with contextlib.suppress(OSError):
+            conn.send({"error": traceback.format_exc()})
 
 
 class Worker:
@@ -289,7 +326,8 @@ class Worker:
         self.conn, child_end = ctx.Pipe()
         self.proc = ctx.Process(target=worker_main, args=(child_end, kind, args), daemon=True)
         self.proc.start()
-        self.systems = self._reply()["systems"]
+        first = self._reply()
+        self.systems, self.peak = first["systems"], first["peak"]
 
     def _reply(self) -> dict:
         try:
@@ -370,6 +408,11 @@ def main() -> None:
             for kind in kinds:  # the reference first: it writes the weights ours loads
                 workers.append(Worker(ctx, kind, args))
             workers.sort(key=lambda w: list(WORKERS).index(w.kind))
+            peak = workers[0].peak
+            args.limit_rtf = FLOP_PER_AUDIO_SECOND / 1e9 / peak
+            print(f"# oneDNN fp32 matmul on the encoder's shapes (in our process): {peak:.0f} "
+                  f"GFLOP/s; the model's {FLOP_PER_AUDIO_SECOND / 1e9:.1f} GFLOP per audio "
+                  f"second all at that speed: RTF {args.limit_rtf:.4f} (the compute limit)")
             cpu_timings(args, workers)
         finally:
             for w in workers:
@@ -389,7 +432,7 @@ def cpu_timings(args, workers) -> None:
         for base in ("reference", "reference+alloc"):
             if base in rtf:
                 print(f"speed-up over {base} ({what}): " + "; ".join(
-                    f"{k} {rtf[base] / rtf[k]:.2f}x" for k in ("ours", "ours-mkl", "int8")
+                    f"{k} {rtf[base] / rtf[k]:.2f}x" for k in ("ours", "ours-mkl", "ours-sdpa", "int8")
                     if k in rtf))
 
     # --- batch 1, 10 s -------------------------------------------------------------------------
@@ -410,17 +453,20 @@ def cpu_timings(args, workers) -> None:
               f"{FLOP_PER_AUDIO_SECOND / med[k] / 1e9:6.1f} GFLOP/s  "
               f"CPU s per audio s {statistics.median(cpus[k]) / 10:.4f}")
     print("(ours-mkl: ours with every matmul through F.linear, i.e. MKL, instead of oneDNN; "
+          "ours-sdpa: ours with attention through SDPA instead of per-head oneDNN matmuls; "
           "reference: FunASR with glibc's default allocator, as it runs; reference+alloc: "
           "FunASR given our allocator setting)")
     ratios(med, "median")
     ratios(best, "best-of")
+    print(f"ours at {args.limit_rtf / med['ours']:.0%} of the compute limit (median; best-of "
+          f"{args.limit_rtf / best['ours']:.0%})")
     if has_ref:
         print(f"max |ours - reference| = {np.abs(outs['ours'] - outs['reference']).max():.2e}")
     print(f"int8 cosine to fp32 = {cosine(outs['int8'], outs['ours']):.5f}")
 
     # --- mixed lengths ---------------------------------------------------------------------------
     reps = 2 if args.quick else 3
-    mixed = [(w, k) for w, k in systems if k != "ours-mkl"]
+    mixed = [(w, k) for w, k in systems if k not in ("ours-mkl", "ours-sdpa")]
     mt = {k: [] for _, k in mixed}
     mc = {k: [] for _, k in mixed}
     mo = {}
