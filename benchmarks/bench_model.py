@@ -432,8 +432,8 @@ def cpu_timings(args, workers) -> None:
         for base in ("reference", "reference+alloc"):
             if base in rtf:
                 print(f"speed-up over {base} ({what}): " + "; ".join(
-                    f"{k} {rtf[base] / rtf[k]:.2f}x" for k in ("ours", "ours-mkl", "ours-sdpa", "int8")
-                    if k in rtf))
+                    f"{k} {rtf[base] / rtf[k]:.2f}x"
+                    for k in ("ours", "ours-mkl", "ours-sdpa", "int8") if k in rtf))
 
     # --- batch 1, 10 s -------------------------------------------------------------------------
     outs = {name: w.time(name, ("10s",), want_output=True)["out"][0] for w, name in systems}
