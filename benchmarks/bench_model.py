@@ -78,12 +78,9 @@ def build(with_reference: bool, seed: int = 0):
 
 
 def ref_extract(ref, wav: np.ndarray, device="cpu") -> np.ndarray:
-    import torch.nn.functional as F
+    from emotion2vec.models.reference import reference_features
 
-    with torch.inference_mode():
-        x = torch.from_numpy(wav).to(device)
-        x = F.layer_norm(x, x.shape)[None]
-        return ref.extract_features(x, padding_mask=None)["x"][0].float().cpu().numpy()
+    return reference_features(ref, torch.from_numpy(wav).to(device)).float().cpu().numpy()
 
 
 def ours_set(model, wavs, batch_seconds):
@@ -94,23 +91,18 @@ def ours_set(model, wavs, batch_seconds):
     return out
 
 
-def plain_matmul(fn):
-    """fn() with the oneDNN fast path switched off (every matmul through F.linear)."""
-    encoder.use_onednn = False
+def with_encoder(fn, **settings):
+    """fn() with module settings of ``encoder`` changed for the call (then restored), e.g.
+    use_onednn=False (every matmul through F.linear, i.e. MKL) or
+    ONEDNN_ATTENTION_MIN_TOKENS=10**9 (attention through SDPA at every length)."""
+    saved = {k: getattr(encoder, k) for k in settings}
+    for k, v in settings.items():
+        setattr(encoder, k, v)
     try:
         return fn()
     finally:
-        encoder.use_onednn = True
-
-
-def sdpa_attention(fn):
-    """fn() with attention through SDPA at every length (no per-head oneDNN attention)."""
-    saved = encoder.ONEDNN_ATTENTION_MIN_TOKENS
-    encoder.ONEDNN_ATTENTION_MIN_TOKENS = 10**9
-    try:
-        return fn()
-    finally:
-        encoder.ONEDNN_ATTENTION_MIN_TOKENS = saved
+        for k, v in saved.items():
+            setattr(encoder, k, v)
 
 
 def sync(device):
@@ -272,9 +264,11 @@ def worker_systems(kind: str, args, ckpt: Path):
         ours = load_model(ckpt)  # as a user loads a model (sets the allocator, see above)
         q8 = Emotion2vecModel(copy.deepcopy(ours.net), labels=ours.labels, precision="int8")
         return {"ours": lambda ws: ours_set(ours, ws, args.batch_seconds),
-                "ours-mkl": lambda ws: plain_matmul(lambda: ours_set(ours, ws, args.batch_seconds)),
-                "ours-sdpa": lambda ws: sdpa_attention(lambda: ours_set(ours, ws,
-                                                                        args.batch_seconds)),
+                "ours-mkl": lambda ws: with_encoder(
+                    lambda: ours_set(ours, ws, args.batch_seconds), use_onednn=False),
+                "ours-sdpa": lambda ws: with_encoder(
+                    lambda: ours_set(ours, ws, args.batch_seconds),
+                    ONEDNN_ATTENTION_MIN_TOKENS=10**9),
                 "int8": lambda ws: ours_set(q8, ws, args.batch_seconds)}
     from emotion2vec.models.reference import build_reference, save_as_plus_model
 
