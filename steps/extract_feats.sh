@@ -53,6 +53,12 @@ case $nj in ''|*[!0-9]*|0) echo "$0: error: --nj must be a positive integer, got
 case $num_threads in ''|*[!0-9]*|0) echo "$0: error: --num-threads must be a positive integer" >&2; exit 2 ;; esac
 [ -f "$data/wav.scp" ] || die "no such file: $data/wav.scp"
 [ -f "$data/utt2spk" ] || die "no such file: $data/utt2spk"
+# One run at a time per feat dir (a second one is refused, naming this one); the jobs stop
+# when this script dies (E2V_STEP_PID: see emotion2vec/parallel/guard.py).
+mkdir -p "$featdir"
+exec {lock_fd}<>"$featdir/.lock"
+python -m emotion2vec.bin.lock_dir --fd "$lock_fd" --pid $$ --command "$cmdline" "$featdir"
+export E2V_STEP_PID=$$
 # Like Kaldi: features of an earlier run are moved aside, not validated or mixed in.
 for f in feats.scp utt2num_frames; do
   if [ -f "$data/$f" ]; then
@@ -88,7 +94,6 @@ launcher_opts=()
 case $device in cuda*) launcher_opts+=(--gpu 1) ;; esac
 
 start=$(date +%s.%N)
-mkdir -p "$featdir/log"
 todo=$(python -m emotion2vec.bin.feat_dir init "${feat_opts[@]}" --sdata "$sdata" --nj "$nj" "$featdir")
 if [ -z "$todo" ]; then
   echo "$0: all $nj jobs already done in $featdir"

@@ -63,9 +63,17 @@ for b in skip_bad trust_remote_code; do
   case ${!b} in true|false) ;; *) usage "--${b//_/-} must be true or false" ;; esac
 done
 
+[ -e "$src" ] || die "no such data dir or wav.scp: $src"
+mkdir -p "$dir/log"
+# The outputs (utt2emo, ...) must never land on the input's own files.
+[ "$(readlink -f "$src")" != "$(readlink -f "$dir")" ] || die "<out-dir> is the input $src; use another directory"
+# One run at a time per output dir; the jobs stop when this script dies.
+exec {lock_fd}<>"$dir/.lock"
+python -m emotion2vec.bin.lock_dir --fd "$lock_fd" --pid $$ --command "$cmdline" "$dir"
+export E2V_STEP_PID=$$
+
 # The data dir the jobs split: the input's own, or one made for a bare wav.scp (each
 # recording its own speaker, so that the split is per utterance anyway).
-mkdir -p "$dir/log"
 if [ -d "$src" ]; then
   [ -f "$src/wav.scp" ] || die "no such file: $src/wav.scp"
   data=$src

@@ -45,7 +45,14 @@ exp=$3
 
 [ -d "$data" ] || { echo "$0: error: no such data directory: $data" >&2; exit 1; }
 [ -f "$feats/feats.scp" ] || { echo "$0: error: no $feats/feats.scp (run steps/extract_feats.sh)" >&2; exit 1; }
+for d in "$data" "$feats"; do  # the experiment's files must never land on its inputs
+  [ "$(readlink -f "$d")" != "$(readlink -f "$exp")" ] || { echo "$0: error: <exp-dir> is the input $d; use another directory" >&2; exit 1; }
+done
 mkdir -p "$exp/log"
+# One run at a time per experiment dir; the fold jobs stop when this script dies.
+exec {lock_fd}<>"$exp/.lock"
+python -m emotion2vec.bin.lock_dir --fd "$lock_fd" --pid $$ --command "$cmdline" "$exp"
+export E2V_STEP_PID=$$
 
 opts=(--head "$head" --cv "$cv" --valid "$valid" --seeds "$seeds" --seed "$seed"
       --class-weight "$class_weight" --drop-unlisted "$drop_unlisted"

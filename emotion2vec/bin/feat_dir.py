@@ -71,8 +71,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.export_npy:
         data = Path(args.data_dir)
         emo = data / "utt2emo"
-        npy = featdir.export_npy(args.feat_dir, args.export_npy, data.resolve().name,
-                                 emo if emo.is_file() else None)
+        from emotion2vec.features.npy_layout import export_npy
+
+        npy = export_npy(args.feat_dir, args.export_npy, data.resolve().name,
+                         emo if emo.is_file() else None)
         print(f"feat_dir: exported {npy} (+ .lengths" + (", .emo)" if emo.is_file() else ")"),
               file=log)
     return 0

@@ -81,8 +81,13 @@ def _merge(job_dirs, out_dir: Path) -> int:
 
     infos = []
     utt_recs, win_recs, bad = [], [], {}
+    from emotion2vec.locks import busy
+
     for d in job_dirs:
         d = Path(d)
+        holder = busy(d / ".lock")
+        if holder:
+            raise E2VError(f"{d}: the job is still running ({holder})")
         if not (d / ".done").is_file() or not (d / "info.json").is_file():
             raise E2VError(f"{d}: the job did not finish (no .done marker)")
         infos.append(json.loads((d / "info.json").read_text(encoding="utf-8")))
@@ -114,20 +119,25 @@ def _merge(job_dirs, out_dir: Path) -> int:
 
 
 def _signature(argv, inputs, model: str) -> str:
-    """What a finished run depends on: its options, its input files, the model files' sizes
-    and times. A rerun with an equal signature is skipped (`.done` marker)."""
+    """What a finished run depends on: its options, its list files' bytes, the size and time
+    of every audio file they read and of the model's files (emotion2vec.fingerprint).  A rerun
+    with an equal signature is skipped (`.done` marker)."""
+    from emotion2vec.fingerprint import update_with_files, update_with_wav_scp
+
     h = hashlib.sha256(json.dumps([a for a in argv if a != "--no-progress"]).encode())
-    files = []
-    for i in inputs:
+    for i in inputs:  # missing inputs fail later, clearly
         p = Path(i)
-        files += [p / n for n in ("wav.scp", "segments") if (p / n).is_file()] if p.is_dir() else [p]
-    for f in (f for f in files if f.is_file()):  # missing inputs fail later, clearly
-        h.update(f.read_bytes() if f.stat().st_size < 50_000_000 else str(f.stat()).encode())
-    m = Path(model)
-    for f in sorted(m.rglob("*")) if m.is_dir() else ([m] if m.exists() else []):
-        if f.is_file():
-            st = f.stat()
-            h.update(f"{f}:{st.st_size}:{st.st_mtime_ns}".encode())
+        if p.is_dir():
+            if (p / "wav.scp").is_file():
+                update_with_wav_scp(h, p / "wav.scp")
+            for n in ("segments", "utt2dur"):
+                if (p / n).is_file():
+                    h.update(n.encode() + b"\0" + (p / n).read_bytes())
+        elif p.is_file() and p.suffix == ".scp":
+            update_with_wav_scp(h, p)
+        else:
+            update_with_files(h, [p])
+    update_with_files(h, [model] if Path(model).exists() else [])
     return h.hexdigest()
 
 
@@ -138,29 +148,41 @@ def main(argv=None) -> int:
         raise E2VError("want at least one input and an output directory")
     *inputs, out = args.paths
     out_dir = Path(out)
+    for i in inputs:  # the outputs (utt2emo, ...) would overwrite the input's own files
+        if Path(i).resolve() == out_dir.resolve():
+            raise E2VError(f"{out}: the output directory is the input {i}; use another one")
     if args.merge:
         return _merge(inputs, out_dir)
     if not args.model:
         raise E2VError("--model is required")
 
-    from emotion2vec.datadir import read_classes
-    from emotion2vec.fileio import atomic_write_text
-    from emotion2vec.inference import runner, writers
-    from emotion2vec.inference.inputs import open_input
-    from emotion2vec.inference.predictors import load_predictor
+    from emotion2vec.inference import writers
+    from emotion2vec.locks import JobLock
 
     if args.segment_shift and not args.segment_length:
         raise E2VError("--segment-shift needs --segment-length")
     if args.segment_length < 0 or args.segment_shift < 0:
         raise E2VError("--segment-length/--segment-shift must not be negative")
     argv = list(argv) if argv is not None else sys.argv[1:]
-    sig = _signature(argv, inputs, args.model)
-    done = out_dir / ".done"
-    if done.is_file() and done.read_text().strip() == sig and (out_dir / "info.json").is_file():
-        logging.info("%s: already done with these inputs and options; skipping", out_dir)
-        return 0
     out_dir.mkdir(parents=True, exist_ok=True)
-    done.unlink(missing_ok=True)
+    with JobLock(out_dir / ".lock", f"{PROG}: {out_dir}"):
+        sig = _signature(argv, inputs + ([args.segments] if args.segments else []), args.model)
+        done = out_dir / ".done"
+        if done.is_file() and done.read_text().strip() == sig and (out_dir / "info.json").is_file():
+            logging.info("%s: already done with these inputs and options; skipping", out_dir)
+            return 0
+        done.unlink(missing_ok=True)
+        writers.remove_outputs(out_dir)
+        return _run_job(args, argv, inputs, out_dir, sig)
+
+
+def _run_job(args, argv, inputs, out_dir: Path, sig: str) -> int:
+    from emotion2vec.datadir import read_classes
+    from emotion2vec.fileio import atomic_write_text
+    from emotion2vec.inference import runner, writers
+    from emotion2vec.inference.inputs import open_input
+    from emotion2vec.inference.predictors import load_predictor
+
     feat_info = None
     if args.feat_info:
         try:
@@ -197,7 +219,9 @@ def main(argv=None) -> int:
         "command": " ".join(["python", "-m", f"emotion2vec.bin.{PROG}"]
                             + [shlex.quote(a) for a in argv]),
     })
-    atomic_write_text(done, sig + "\n")
+    writers.verify_outputs(out_dir, [r["utt"] for r in res.utt_records], res.embedded,
+                           settings.embeddings)
+    atomic_write_text(out_dir / ".done", sig + "\n")
     rtf = res.elapsed / res.audio_seconds if res.audio_seconds else 0.0
     logging.info("%d utterances (%.1f s of audio) in %.1f s (real-time factor %.3f); %d skipped",
                  n, res.audio_seconds, res.elapsed, rtf, len(res.bad))

@@ -1,4 +1,4 @@
-"""Feature directories: options record, one extraction job, merge, npy export.
+"""Feature directories: options record, one extraction job, merge.
 
 Layout of `<feat-dir>` (what steps/extract_feats.sh makes):
 
@@ -11,10 +11,15 @@ Layout of `<feat-dir>` (what steps/extract_feats.sh makes):
                               then points at the last layer's archives)
     log/extract.N.log
 
-A job writes its archive under a temporary name, renames it, then writes its scp (pointing at
-the final name) and last its `.done.N` marker (a signature of the options and of its input
-files, plus its statistics).  A rerun skips a job only when its marker matches, and never
-reads an archive without a marker.
+A job holds `data/.lock.N` while it runs (a job of an earlier run still writing there makes it
+wait), writes its archive under a name of its own run (`feats.N.ark.<run>.tmp`: a leftover
+process of another run can never rename this run's files), renames it, writes its scp
+(pointing at the final name), reads everything back (every utterance, every matrix), and last
+writes its `.done.N` marker: a signature of the options and of its inputs (the list files'
+bytes, the size and time of every audio file, archive and model they name: see
+emotion2vec.fingerprint), the sizes of its outputs, and its statistics.  A rerun skips a job
+only when its marker matches and its outputs still have those sizes; it never reads an archive
+without a marker.  The step itself holds `<feat-dir>/.lock` (steps/extract_feats.sh).
 """
 
 from __future__ import annotations
@@ -34,9 +39,12 @@ import numpy as np
 from emotion2vec.audio import SAMPLE_RATE, AudioReader
 from emotion2vec.datadir import c_sort_key, read_kv, write_kv
 from emotion2vec.errors import E2VError
-from emotion2vec.fileio import PathLike, atomic_open, atomic_write_text
+from emotion2vec.fileio import PathLike, atomic_write_text
 from emotion2vec.features import make_extractor, parse_layer
 from emotion2vec.features.base import Extractor
+from emotion2vec.fingerprint import update_with_files, update_with_wav_scp
+from emotion2vec.kaldi_ark import ArkWriter, run_token
+from emotion2vec.locks import JobLock, busy
 
 # Options that change the feature values: a feat dir holds one setting of them.
 FEATURE_OPTIONS = ("feat_type", "model", "layer", "granularity", "num_mel_bins",
@@ -44,9 +52,9 @@ FEATURE_OPTIONS = ("feat_type", "model", "layer", "granularity", "num_mel_bins",
 # Options that only change how the work runs (free to differ between reruns).
 RUN_OPTIONS = ("device", "batch_seconds", "skip_bad")
 GRANULARITIES = ("frame", "utterance")
-_SIGNATURE_FILES = ("wav.scp", "segments", "utt2spk")
-# A job's file: feats.N.ark, feats.N.scp (maybe .tmp), utt2num_frames.N, bad_utts.N, .done.N
-_JOB_FILE = re.compile(r"\.(\d+)(\.(ark|scp)(\.tmp)?)?$")
+_SIGNATURE_FILES = ("segments", "utt2spk", "utt2dur")
+# A job's file: feats.N.ark, feats.N.scp (maybe .<run>.tmp), utt2num_frames.N, bad_utts.N, .done.N
+_JOB_FILE = re.compile(r"\.(\d+)(\.(ark|scp)(\.[\w-]+)?(\.tmp)?)?$")
 
 
 # ---------------------------------------------------------------- options and signatures
@@ -82,12 +90,19 @@ def feature_options(feat_type: str, model: Optional[str] = None, layer: str = "l
 
 
 def job_signature(options: Dict, split_dir: PathLike, job: int, nj: int) -> str:
+    """What job `job`'s features depend on: the options, the split's list files and the size
+    and time of every file they read (audio, archives, files named in pipes, the model)."""
     h = hashlib.sha256(json.dumps(options, sort_keys=True).encode())
     h.update(f"job {job} of {nj}\n".encode())
+    split_dir = Path(split_dir)
+    if (split_dir / "wav.scp").is_file():
+        update_with_wav_scp(h, split_dir / "wav.scp")
     for name in _SIGNATURE_FILES:
-        p = Path(split_dir) / name
+        p = split_dir / name
         if p.is_file():
             h.update(name.encode() + b"\0" + p.read_bytes() + b"\0")
+    if options.get("model") and os.path.exists(options["model"]):
+        update_with_files(h, [options["model"]])
     return h.hexdigest()
 
 
@@ -97,6 +112,23 @@ def _read_done(feat_dir: Path, job: int) -> Optional[Dict]:
         return json.loads(p.read_text())
     except (FileNotFoundError, ValueError):
         return None
+
+
+def _output_sizes(paths: Sequence[Path], feat_dir: Path) -> Dict[str, int]:
+    return {str(p.relative_to(feat_dir)): p.stat().st_size for p in paths}
+
+
+def _changed_outputs(feat_dir: Path, done: Dict) -> List[str]:
+    """The outputs a marker vouches for that are missing or no longer of their size."""
+    if "outputs" not in done:
+        return ["(a marker of an older version lists none)"]
+    return [rel for rel, size in done["outputs"].items()
+            if not (feat_dir / rel).is_file() or (feat_dir / rel).stat().st_size != size]
+
+
+def _done_valid(feat_dir: Path, done: Optional[Dict], sig: str) -> bool:
+    """A marker counts only for the same signature and while its outputs are as written."""
+    return bool(done) and done.get("signature") == sig and not _changed_outputs(feat_dir, done)
 
 
 def _diff(old: Dict, new: Dict) -> str:
@@ -129,13 +161,16 @@ def init_feat_dir(feat_dir: PathLike, options: Dict, sdata: Optional[PathLike] =
     for d in [feat_dir] + sorted(feat_dir.glob("layer*")):
         for p in (d / "data").glob("*.*"):
             m = _JOB_FILE.search(p.name)
-            if m and int(m[1]) > nj:
+            if m and int(m[1]) > nj and not p.name.startswith(".lock."):
+                holder = busy(feat_dir / "data" / f".lock.{m[1]}")
+                if holder:
+                    raise E2VError(f"{feat_dir}: job {m[1]} of an earlier run is still running "
+                                   f"({holder}); wait for it or stop it")
                 p.unlink()
     todo = []
     for job in range(1, nj + 1):
-        done = _read_done(feat_dir, job)
         sig = job_signature(options, Path(sdata) / str(job), job, nj)
-        if not done or done.get("signature") != sig:
+        if not _done_valid(feat_dir, _read_done(feat_dir, job), sig):
             todo.append(job)
     return todo
 
@@ -166,55 +201,51 @@ def _progress(total: int, desc: str):
                 mininterval=30.0, ncols=80)
 
 
-class _ArkOut:
-    """One archive + scp being written under temporary names."""
-
-    def __init__(self, ark: Path):
-        import kaldi_native_io as kio
-
-        self.ark = ark.resolve()
-        self.tmp_ark = self.ark.with_name(self.ark.name + ".tmp")
-        self.tmp_scp = self.ark.with_name(self.ark.stem + ".scp.tmp")
-        self.scp = self.ark.with_suffix(".scp")
-        self.ark.parent.mkdir(parents=True, exist_ok=True)
-        self.writer = kio.FloatMatrixWriter(f"ark,scp:{self.tmp_ark},{self.tmp_scp}")
-
-    def write(self, utt: str, mat: np.ndarray) -> None:
-        self.writer.write(utt, np.ascontiguousarray(mat, dtype=np.float32))
-
-    def finish(self) -> None:
-        """Rename the archive, then write the scp that points at the final name."""
-        self.writer.close()
-        lines = []
-        for line in self.tmp_scp.read_text().splitlines():
-            utt, loc = line.split(maxsplit=1)
-            path, offset = loc.rsplit(":", 1)
-            if Path(path) != self.tmp_ark:
-                raise E2VError(f"{self.tmp_scp}: unexpected archive path in {line!r}")
-            lines.append(f"{utt} {self.ark}:{offset}\n")
-        os.replace(self.tmp_ark, self.ark)
-        with atomic_open(self.scp) as f:
-            f.writelines(lines)
-        self.tmp_scp.unlink()
-
-    def discard(self) -> None:
-        with contextlib.suppress(Exception):
-            self.writer.close()
-        for p in (self.tmp_ark, self.tmp_scp):
-            with contextlib.suppress(FileNotFoundError):
-                p.unlink()
-
-
 def _layer_dirs(feat_dir: Path, options: Dict, num_layers: Optional[int]) -> List[Path]:
     if options["layer"] == "all":
         return [feat_dir / f"layer{k}" for k in range(1, (num_layers or 0) + 1)]
     return [feat_dir]
 
 
-def _job_files(d: Path, job: int) -> List[Path]:
-    names = (f"feats.{job}.ark", f"feats.{job}.ark.tmp", f"feats.{job}.scp",
-             f"feats.{job}.scp.tmp", f"utt2num_frames.{job}", f"bad_utts.{job}")
-    return [d / "data" / n for n in names]
+def _remove_job_files(d: Path, job: int) -> None:
+    """Job `job`'s outputs in one (layer) dir, and temporary files any earlier run left."""
+    data = d / "data"
+    names = [f"feats.{job}.ark", f"feats.{job}.scp", f"utt2num_frames.{job}", f"bad_utts.{job}"]
+    paths = [data / n for n in names]
+    paths += list(data.glob(f"feats.{job}.ark*.tmp")) + list(data.glob(f"feats.{job}.scp*.tmp"))
+    for p in paths:
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+
+
+def _verify_job(d: Path, job: int, num_frames: Dict[str, int]) -> List[Path]:
+    """Read back what job `job` wrote in one (layer) dir: every utterance, with its frames.
+    Returns the files the job's marker vouches for."""
+    import kaldi_native_io as kio
+
+    data = d / "data"
+    scp, frames = data / f"feats.{job}.scp", data / f"utt2num_frames.{job}"
+    listed = read_kv(scp, check_sorted=False) if scp.stat().st_size else {}
+    if list(listed) != list(num_frames):
+        raise E2VError(f"job {job}: {scp} lists {len(listed)} utterance(s), the job wrote "
+                       f"{len(num_frames)}")
+    if listed:
+        reader = kio.RandomAccessFloatMatrixReader(f"scp:{scp}")
+        try:
+            for utt, n in num_frames.items():
+                if reader[utt].shape[0] != n:
+                    raise E2VError(f"job {job}: {utt} in {scp} has {reader[utt].shape[0]} "
+                                   f"frames, the job wrote {n}")
+        finally:
+            reader.close()
+    return [scp, frames] + ([data / f"feats.{job}.ark"] if listed else [])
+
+
+def _make_extractor(options: Dict, device: str) -> Extractor:
+    return make_extractor(options["feat_type"], model=options["model"],
+                          layer=parse_layer(options["layer"]), device=device,
+                          num_mel_bins=options["num_mel_bins"],
+                          trust_remote_code=options["trust_remote_code"], sample_rate=SAMPLE_RATE)
 
 
 def run_job(split_dir: PathLike, feat_dir: PathLike, job: int, nj: int, options: Dict,
@@ -223,7 +254,7 @@ def run_job(split_dir: PathLike, feat_dir: PathLike, job: int, nj: int, options:
     """Extract features for the utterances of one split of a data dir (job `job` of `nj`).
 
     Returns the job's statistics (also stored in its `.done` marker).  A job whose marker
-    matches is skipped.
+    matches is skipped.  While it runs the job holds `data/.lock.<job>`.
     """
     split_dir, feat_dir = Path(split_dir), Path(feat_dir)
     record = feat_dir / "options.json"
@@ -233,37 +264,69 @@ def run_job(split_dir: PathLike, feat_dir: PathLike, job: int, nj: int, options:
     recorded = json.loads(record.read_text())
     if recorded != options:
         raise E2VError(f"job {job}: options differ from {record} ({_diff(recorded, options)})")
-    sig = job_signature(options, split_dir, job, nj)
-    done = _read_done(feat_dir, job)
-    if done and done.get("signature") == sig:
-        print(f"job {job}: already done ({done['num_utts']} utterances); skipping", file=sys.stderr)
-        return done
-    marker = feat_dir / "data" / f".done.{job}"
-    with contextlib.suppress(FileNotFoundError):
-        marker.unlink()
+    with JobLock(feat_dir / "data" / f".lock.{job}", f"job {job}"):
+        sig = job_signature(options, split_dir, job, nj)
+        done = _read_done(feat_dir, job)
+        if _done_valid(feat_dir, done, sig):
+            print(f"job {job}: already done ({done['num_utts']} utterances); skipping",
+                  file=sys.stderr)
+            return done
+        with contextlib.suppress(FileNotFoundError):
+            (feat_dir / "data" / f".done.{job}").unlink()
+        return _extract_job(split_dir, feat_dir, job, nj, options, sig, device, batch_seconds,
+                            skip_bad, extractor)
 
+
+def _extract_job(split_dir: Path, feat_dir: Path, job: int, nj: int, options: Dict, sig: str,
+                 device: str, batch_seconds: float, skip_bad: bool,
+                 extractor: Optional[Extractor]) -> Dict:
     t0 = time.time()
     clock = {"load": 0.0, "read": 0.0, "extract": 0.0, "write": 0.0}
     reader = AudioReader(split_dir)
-    if extractor is None:
-        extractor = make_extractor(options["feat_type"], model=options["model"],
-                                   layer=parse_layer(options["layer"]), device=device,
-                                   num_mel_bins=options["num_mel_bins"],
-                                   trust_remote_code=options["trust_remote_code"],
-                                   sample_rate=SAMPLE_RATE)
+    extractor = extractor or _make_extractor(options, device)
     clock["load"] = time.time() - t0
     layer_dirs = _layer_dirs(feat_dir, options, extractor.num_layers)
-    for d in layer_dirs:
-        for p in _job_files(d, job):
-            with contextlib.suppress(FileNotFoundError):
-                p.unlink()
-    outs = [_ArkOut(d / "data" / f"feats.{job}.ark") for d in layer_dirs]
-    all_layers = options["layer"] == "all"
-    utterance_level = options["granularity"] == "utterance"
+    for d in layer_dirs + ([feat_dir] if options["layer"] == "all" else []):
+        _remove_job_files(d, job)
+    run = run_token()
+    outs = [ArkWriter(d / "data" / f"feats.{job}.ark", run) for d in layer_dirs]
     bad: List[Tuple[str, str]] = []
     num_frames: Dict[str, int] = {}
-    audio_samples = 0
     bar = _progress(len(reader), f"job {job}")
+    try:
+        audio_samples = _extract_loop(reader, extractor, options, outs, bar, job, skip_bad,
+                                      batch_seconds, clock, bad, num_frames)
+        bar.close()
+        for out in outs:
+            out.finish()
+    except BaseException:
+        bar.close()  # ends the progress line, so the error starts a line of its own
+        for out in outs:
+            out.discard()
+        raise
+    outputs = _write_job_lists(feat_dir, layer_dirs, job, options, num_frames, bad)
+    stats = {"signature": sig, "job": job, "nj": nj, "num_utts": len(num_frames),
+             "num_bad": len(bad), "audio_seconds": audio_samples / SAMPLE_RATE,
+             "elapsed_seconds": time.time() - t0, "finished": time.time(),
+             "seconds": {k: round(v, 3) for k, v in clock.items()},
+             "extractor": extractor.info(), "outputs": _output_sizes(outputs, feat_dir)}
+    atomic_write_text(feat_dir / "data" / f".done.{job}",
+                      json.dumps(stats, indent=1, sort_keys=True) + "\n")
+    rtf = stats["elapsed_seconds"] / max(stats["audio_seconds"], 1e-9)
+    print(f"job {job}: {len(num_frames)} utterances ({len(bad)} bad), "
+          f"{stats['audio_seconds'] / 3600:.3f} h of audio in {stats['elapsed_seconds']:.1f} s "
+          f"(real-time factor {rtf:.4f}; seconds: "
+          + ", ".join(f"{k} {v:.1f}" for k, v in clock.items()) + ")", file=sys.stderr)
+    return stats
+
+
+def _extract_loop(reader: AudioReader, extractor: Extractor, options: Dict, outs: List[ArkWriter],
+                  bar, job: int, skip_bad: bool, batch_seconds: float, clock: Dict[str, float],
+                  bad: List[Tuple[str, str]], num_frames: Dict[str, int]) -> int:
+    """Read, extract and write every utterance; returns the number of audio samples."""
+    all_layers = options["layer"] == "all"
+    utterance_level = options["granularity"] == "utterance"
+    audio_samples = 0
 
     def fail(utt: str, reason: str) -> None:
         if not skip_bad:
@@ -299,59 +362,47 @@ def run_job(split_dir: PathLike, feat_dir: PathLike, job: int, nj: int, options:
         results = bucketed(audio(), extract, budget, window_samples=8 * budget)
     else:
         results = ((utt, wav, extract([wav])[0]) for utt, wav in audio())
-    try:
-        for utt, wav, feats in results:
-            audio_samples += len(wav)
-            frames = feats.shape[-2]
-            if frames == 0:
-                fail(utt, f"too short for {options['feat_type']} features "
-                          f"({len(wav)} samples give no frame)")
-                continue
-            if not np.isfinite(feats).all():
-                fail(utt, "features contain NaN or Inf")
-                continue
-            if utterance_level:
-                feats = feats.mean(axis=-2, keepdims=True)
-            mats = list(feats) if all_layers else [feats]
-            if len(mats) != len(outs):
-                raise E2VError(f"utterance {utt}: extractor gave {len(mats)} layers, "
-                               f"expected {len(outs)}")
-            t = time.time()
-            for out, mat in zip(outs, mats):
-                out.write(utt, mat)
-            clock["write"] += time.time() - t
-            num_frames[utt] = int(mats[0].shape[0])
-            bar.update(1)
-        bar.close()
-        for out in outs:
-            out.finish()
-    except BaseException:
-        bar.close()  # ends the progress line, so the error starts a line of its own
-        for out in outs:
-            out.discard()
-        raise
+    for utt, wav, feats in results:
+        audio_samples += len(wav)
+        if feats.shape[-2] == 0:
+            fail(utt, f"too short for {options['feat_type']} features "
+                      f"({len(wav)} samples give no frame)")
+            continue
+        if not np.isfinite(feats).all():
+            fail(utt, "features contain NaN or Inf")
+            continue
+        if utterance_level:
+            feats = feats.mean(axis=-2, keepdims=True)
+        mats = list(feats) if all_layers else [feats]
+        if len(mats) != len(outs):
+            raise E2VError(f"utterance {utt}: extractor gave {len(mats)} layers, "
+                           f"expected {len(outs)}")
+        t = time.time()
+        for out, mat in zip(outs, mats):
+            out.write(utt, mat)
+        clock["write"] += time.time() - t
+        num_frames[utt] = int(mats[0].shape[0])
+        bar.update(1)
+    return audio_samples
+
+
+def _write_job_lists(feat_dir: Path, layer_dirs: List[Path], job: int, options: Dict,
+                     num_frames: Dict[str, int], bad: List[Tuple[str, str]]) -> List[Path]:
+    """utt2num_frames.N, bad_utts.N (and the top level of --layer all); read everything back.
+    Returns the files the job's marker vouches for."""
+    outputs: List[Path] = []
     for d in layer_dirs:
         _write_kv_or_empty(d / "data" / f"utt2num_frames.{job}", num_frames)
-    if all_layers:  # the top level points at the last layer's archive
+        outputs += _verify_job(d, job, num_frames)
+    if options["layer"] == "all":  # the top level points at the last layer's archive
         last = layer_dirs[-1] / "data"
-        atomic_write_text(feat_dir / "data" / f"feats.{job}.scp",
-                          (last / f"feats.{job}.scp").read_text())
-        atomic_write_text(feat_dir / "data" / f"utt2num_frames.{job}",
-                          (last / f"utt2num_frames.{job}").read_text())
-    atomic_write_text(feat_dir / "data" / f"bad_utts.{job}",
-                      "".join(f"{u} {r}\n" for u, r in sorted(bad, key=lambda b: c_sort_key(b[0]))))
-    stats = {"signature": sig, "job": job, "nj": nj, "num_utts": len(num_frames),
-             "num_bad": len(bad), "audio_seconds": audio_samples / SAMPLE_RATE,
-             "elapsed_seconds": time.time() - t0, "finished": time.time(),
-             "seconds": {k: round(v, 3) for k, v in clock.items()},
-             "extractor": extractor.info()}
-    atomic_write_text(marker, json.dumps(stats, indent=1, sort_keys=True) + "\n")
-    rtf = stats["elapsed_seconds"] / max(stats["audio_seconds"], 1e-9)
-    print(f"job {job}: {len(num_frames)} utterances ({len(bad)} bad), "
-          f"{stats['audio_seconds'] / 3600:.3f} h of audio in {stats['elapsed_seconds']:.1f} s "
-          f"(real-time factor {rtf:.4f}; seconds: "
-          + ", ".join(f"{k} {v:.1f}" for k, v in clock.items()) + ")", file=sys.stderr)
-    return stats
+        for name in (f"feats.{job}.scp", f"utt2num_frames.{job}"):
+            atomic_write_text(feat_dir / "data" / name, (last / name).read_text())
+            outputs.append(feat_dir / "data" / name)
+    bad_file = feat_dir / "data" / f"bad_utts.{job}"
+    atomic_write_text(bad_file, "".join(f"{u} {r}\n"
+                                        for u, r in sorted(bad, key=lambda b: c_sort_key(b[0]))))
+    return outputs + [bad_file]
 
 
 # ---------------------------------------------------------------- merge
@@ -394,10 +445,17 @@ def merge_feat_dir(data_dir: PathLike, feat_dir: PathLike, nj: int, skip_bad: bo
     options = json.loads((feat_dir / "options.json").read_text())
     stats = []
     for job in range(1, nj + 1):
+        holder = busy(feat_dir / "data" / f".lock.{job}")
+        if holder:
+            raise E2VError(f"job {job} of {nj} is still running ({holder})")
         done = _read_done(feat_dir, job)
         if done is None:
             raise E2VError(f"job {job} of {nj} did not finish (no {feat_dir}/data/.done.{job}); "
                            f"see {feat_dir}/log/extract.{job}.log")
+        changed = _changed_outputs(feat_dir, done)
+        if changed:
+            raise E2VError(f"job {job} of {nj}: outputs changed after the job finished "
+                           f"({', '.join(changed[:3])}); rerun to redo it")
         stats.append(done)
     info = stats[0]["extractor"]
     bad = _concat([feat_dir / "data" / f"bad_utts.{j}" for j in range(1, nj + 1)],
@@ -451,54 +509,3 @@ def merge_feat_dir(data_dir: PathLike, feat_dir: PathLike, nj: int, skip_bad: bo
             "jobs_run": len(ran), "jobs_skipped": nj - len(ran), "elapsed_seconds": elapsed,
             "audio_seconds_this_run": ran_audio,
             "real_time_factor": elapsed / ran_audio if ran_audio else None}
-
-
-# ---------------------------------------------------------------- npy export
-
-def export_npy(feat_dir: PathLike, out_dir: PathLike, name: str,
-               utt2emo: Optional[PathLike] = None) -> Path:
-    """Write the layout of the original emotion2vec downstream code: `<name>.npy` (all frames
-    concatenated in feats.scp order), `<name>.lengths` (frames per utterance) and, when labels
-    exist, `<name>.emo` (`<utt>\\t<label>`)."""
-    import kaldi_native_io as kio
-
-    feat_dir, out_dir = Path(feat_dir), Path(out_dir)
-    feats = read_kv(feat_dir / "feats.scp")
-    frames = read_kv(feat_dir / "utt2num_frames")
-    info = json.loads((feat_dir / "feat_info.json").read_text())
-    labels = read_kv(utt2emo, check_sorted=False) if utt2emo else None
-    if labels is not None:
-        unlabelled = [u for u in feats if u not in labels]
-        if unlabelled:
-            raise E2VError(f"{utt2emo}: no label for {len(unlabelled)} utterance(s), e.g. "
-                           f"{' '.join(unlabelled[:5])}")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    total = sum(int(frames[u]) for u in feats)
-    npy = out_dir / f"{name}.npy"
-    tmp = out_dir / f".{name}.npy.tmp"
-    try:
-        arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32,
-                                        shape=(total, int(info["dim"])))
-        pos = 0
-        reader = kio.SequentialFloatMatrixReader(f"scp:{feat_dir / 'feats.scp'}")
-        try:
-            for (utt, mat), expect in zip(reader, feats):
-                if utt != expect or mat.shape[0] != int(frames[utt]):
-                    raise E2VError(f"{feat_dir}: feats.scp and utt2num_frames disagree at {utt}")
-                arr[pos:pos + len(mat)] = mat
-                pos += len(mat)
-        finally:
-            reader.close()
-        if pos != total:
-            raise E2VError(f"{feat_dir}: read {pos} frames from feats.scp, expected {total}")
-        arr.flush()
-        del arr
-        os.replace(tmp, npy)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
-    atomic_write_text(out_dir / f"{name}.lengths", "".join(f"{frames[u]}\n" for u in feats))
-    if labels is not None:
-        atomic_write_text(out_dir / f"{name}.emo", "".join(f"{u}\t{labels[u]}\n" for u in feats))
-    return npy

@@ -55,6 +55,7 @@ class Result:
     utt_records: List[dict] = field(default_factory=list)
     window_records: List[dict] = field(default_factory=list)
     bad: List[Tuple[str, str]] = field(default_factory=list)
+    embedded: List[str] = field(default_factory=list)   # keys of the embeddings written
     audio_seconds: float = 0.0
     elapsed: float = 0.0
 
@@ -170,6 +171,7 @@ def run(predictor: Predictor, reader, out_dir: os.PathLike, settings: Settings,
             progress.close()
     if emb is not None:
         emb.close()
+        res.embedded = emb.keys
     if windowed:
         for parent in sorted(pieces, key=c_sort_key):
             p = pieces[parent]

@@ -29,6 +29,7 @@ import numpy as np
 from emotion2vec.datadir import c_sort_key, read_kv, write_kv
 from emotion2vec.errors import E2VError
 from emotion2vec.fileio import atomic_open, atomic_write_text
+from emotion2vec.kaldi_ark import ArkWriter, run_token
 from emotion2vec.inference.windows import Piece, reco_posteriors, smooth_timeline
 
 
@@ -109,12 +110,9 @@ class EmbeddingWriter:
         self.keys: List[str] = []
         self.dim: Optional[int] = None
         if fmt == "ark":
-            import kaldi_native_io as kio
-            self._scp_tmp = self.dir / ".embeddings.scp.tmp"
-            self._writer = kio.FloatMatrixWriter(
-                f"ark,scp:{self.dir / 'embeddings.ark'},{self._scp_tmp}")
+            self._ark = ArkWriter(self.dir / "embeddings.ark")
         else:
-            self._raw_path = self.dir / ".embeddings.f32.tmp"
+            self._raw_path = self.dir / f".embeddings.f32.{run_token()}.tmp"
             self._raw = open(self._raw_path, "wb")
 
     def write(self, key: str, vec: np.ndarray) -> None:
@@ -125,16 +123,14 @@ class EmbeddingWriter:
             raise E2VError(f"embedding of '{key}' has dimension {vec.shape[0]}, others {self.dim}")
         self.keys.append(key)
         if self.fmt == "ark":
-            self._writer.write(key, vec[None, :])
+            self._ark.write(key, vec[None, :])
         else:
             self._raw.write(vec.tobytes())
 
     def close(self) -> None:
         if self.fmt == "ark":
-            self._writer.close()
-            scp = read_kv(self._scp_tmp, check_sorted=False)
-            write_kv(self.dir / "embeddings.scp", scp)
-            os.unlink(self._scp_tmp)
+            self._ark.finish()
+            write_kv(self.dir / "embeddings.scp", read_kv(self._ark.scp, check_sorted=False))
         else:
             self._raw.close()
             write_npy_from_raw([(self._raw_path, self.keys)], self.dim or 0,
@@ -158,7 +154,7 @@ def write_npy_from_raw(parts: Sequence, dim: int, npy: Path, keys_path: Path) ->
         else:
             srcs.append(np.memmap(path, dtype=np.float32, mode="r", shape=(len(keys), dim))
                         if keys else np.zeros((0, dim), np.float32))
-    tmp = npy.with_name(f".{npy.name}.tmp.npy")
+    tmp = npy.with_name(f".{npy.name}.{run_token()}.tmp.npy")
     arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(len(index), dim))
     for row, (_, p, i) in enumerate(index):
         arr[row] = srcs[p][i]
@@ -189,6 +185,53 @@ def merge_embeddings(job_dirs: Sequence[Path], out_dir: Path) -> Optional[str]:
         write_npy_from_raw(parts, dim, out_dir / "embeddings.npy", out_dir / "embeddings.keys")
         return "npy"
     return None
+
+
+OUTPUTS = ("utt2emo", "scores.jsonl", "info.json", "timeline", "bad_utts", "embeddings.scp",
+           "embeddings.ark", "embeddings.npy", "embeddings.keys")
+
+
+def remove_outputs(out_dir: os.PathLike) -> None:
+    """Remove what an earlier (maybe killed) run wrote into `out_dir`, and only that: the
+    files named in the layout above and the temporary files of atomic writes."""
+    import shutil
+
+    out = Path(out_dir)
+    for name in OUTPUTS:
+        (out / name).unlink(missing_ok=True)
+    for tmp in list(out.glob(".*.tmp")) + list(out.glob(".*.tmp.npy")):
+        tmp.unlink(missing_ok=True)
+    if (out / "windows").is_dir():
+        shutil.rmtree(out / "windows")
+
+
+def verify_outputs(out_dir: os.PathLike, keys: Sequence[str], embedded: Sequence[str],
+                   fmt: Optional[str]) -> None:
+    """Read back a finished run's outputs: every scored utterance once in scores.jsonl and
+    utt2emo, every embedding readable, before the run is marked done."""
+    out = Path(out_dir)
+    want = sorted(keys, key=c_sort_key)
+    got = [r["utt"] for r in read_jsonl(out / "scores.jsonl")]
+    labels = list(read_kv(out / "utt2emo")) if want else []
+    if got != want or labels != want:
+        raise E2VError(f"{out}: scores.jsonl / utt2emo hold {len(got)} / {len(labels)} "
+                       f"utterances, the run scored {len(want)}")
+    if fmt == "ark" and embedded:
+        import kaldi_native_io as kio
+
+        reader = kio.RandomAccessFloatMatrixReader(f"scp:{out / 'embeddings.scp'}")
+        try:
+            missing = [k for k in embedded if k not in reader or reader[k].shape[0] != 1]
+        finally:
+            reader.close()
+        if missing:
+            raise E2VError(f"{out}/embeddings.scp: {len(missing)} embedding(s) unreadable, "
+                           f"e.g. {missing[0]}")
+    elif fmt == "npy" and embedded:
+        n = np.load(out / "embeddings.npy", mmap_mode="r").shape[0]
+        if n != len(embedded) or len((out / "embeddings.keys").read_text().split()) != n:
+            raise E2VError(f"{out}: embeddings.npy / .keys hold {n} rows, the run wrote "
+                           f"{len(embedded)}")
 
 
 def write_info(out_dir: os.PathLike, info: Mapping) -> None:

@@ -24,6 +24,7 @@ from typing import Dict, List, Optional, Tuple
 
 from .cli import USAGE, Request, UsageError, parse_args
 from .config import ClusterConfig, parse_config
+from .guard import Guard, die_with_parent
 from .task import read_trailer, summarize
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -81,8 +82,13 @@ class Backend:
         """Add what the scheduler's own output says about a failed task."""
         return st
 
-    def cancel(self, job_id: str) -> str:
+    def cancel_command(self, job_id: str) -> List[str]:
         raise NotImplementedError
+
+    def cancel(self, job_id: str) -> str:
+        cmd = self.cancel_command(job_id)
+        rc, _, err = run_quiet(cmd, timeout=30)
+        return " ".join(cmd) + ("" if rc == 0 else f" failed: {err.strip()}")
 
     def throttle_option(self) -> bool:
         return True
@@ -219,8 +225,14 @@ def main(backend: Backend, argv: Optional[List[str]] = None) -> int:
               f"{sub.stderr.strip()}", file=sys.stderr)
         return 1
     job_id = backend.parse_job_id(sub.stdout)
-    write_atomic(os.path.join(call.qdir, f"{call.name}.jobid"), job_id + "\n")
-    return wait(backend, call, job_id)
+    # From here on the array job dies with this launcher, however it dies.
+    guard = Guard(prog)
+    guard.on_death(backend.cancel_command(job_id))
+    try:
+        write_atomic(os.path.join(call.qdir, f"{call.name}.jobid"), job_id + "\n")
+        return wait(backend, call, job_id)
+    finally:
+        guard.close()
 
 
 def wait(backend: Backend, call: Call, job_id: str) -> int:
@@ -232,6 +244,7 @@ def wait(backend: Backend, call: Call, job_id: str) -> int:
     interval = 0.2
     old = {s: signal.signal(s, _raise_terminate) for s in (signal.SIGTERM, signal.SIGHUP)}
     try:
+        die_with_parent()
         while len(results) < len(req.task_ids):
             statuses = backend.poll(job_id, req)
             now = time.time()

@@ -10,6 +10,7 @@ import sys
 from typing import List, Optional
 
 from .cli import USAGE, UsageError, parse_args
+from .guard import Guard, die_with_parent
 from .task import Task, describe_code, exit_code, summarize, task_env
 
 PROG = "run.py"
@@ -91,7 +92,9 @@ def run_local(req, threads: int, ngpu: int, gpus: List[str], max_jobs: int) -> i
     free_gpus = list(gpus)
     failed = []
     old_term = signal.signal(signal.SIGTERM, _raise_terminate)
+    guard = Guard(PROG)
     try:
+        die_with_parent()
         while pending or running:
             while pending and len(running) < max_jobs and len(free_gpus) >= ngpu:
                 tid = pending.popleft()
@@ -106,12 +109,14 @@ def run_local(req, threads: int, ngpu: int, gpus: List[str], max_jobs: int) -> i
                     free_gpus += mine
                     continue
                 running[t.pid] = (t, mine)
+                guard.watch(t.pid)
             if not running:
                 continue
             pid, status = os.waitpid(-1, 0)
             if pid not in running:
                 continue
             t, mine = running.pop(pid)
+            guard.forget(t.pid)
             free_gpus += mine
             code = t.finish(exit_code(status))
             if code != 0:
@@ -131,6 +136,7 @@ def run_local(req, threads: int, ngpu: int, gpus: List[str], max_jobs: int) -> i
               f"{len(pending)} not started", file=sys.stderr)
         return 130
     finally:
+        guard.close()
         signal.signal(signal.SIGTERM, old_term)
     if failed:
         failed.sort()

@@ -111,9 +111,8 @@ class GridEngine(cluster.Backend):
             why = f"exit code {code} [qacct]"
         return TaskStatus(True, False, code, why)
 
-    def cancel(self, job_id):
-        rc, _, err = run_quiet(["qdel", job_id], timeout=30)
-        return f"qdel {job_id}" + ("" if rc == 0 else f" failed: {err.strip()}")
+    def cancel_command(self, job_id):
+        return ["qdel", job_id]
 
 
 def main(argv: Optional[List[str]] = None) -> int:
