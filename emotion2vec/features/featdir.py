@@ -52,7 +52,7 @@ FEATURE_OPTIONS = ("feat_type", "model", "layer", "granularity", "num_mel_bins",
 # Options that only change how the work runs (free to differ between reruns).
 RUN_OPTIONS = ("device", "batch_seconds", "skip_bad")
 GRANULARITIES = ("frame", "utterance")
-_SIGNATURE_FILES = ("segments", "utt2spk", "utt2dur")
+_SIGNATURE_FILES = ("segments", "utt2spk", "utt2dur", "reco2dur")
 # A job's file: feats.N.ark, feats.N.scp (maybe .<run>.tmp), utt2num_frames.N, bad_utts.N, .done.N
 _JOB_FILE = re.compile(r"\.(\d+)(\.(ark|scp)(\.[\w-]+)?(\.tmp)?)?$")
 
