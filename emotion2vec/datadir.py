@@ -16,8 +16,10 @@ import hashlib
 import math
 import os
 import random
+import re
 import shutil
 import sys
+import unicodedata
 from collections import Counter, OrderedDict
 from pathlib import Path
 from typing import (Callable, Dict, IO, Iterable, List, Mapping, Optional, Sequence, Set,
@@ -54,12 +56,74 @@ def c_sort_key(key: str) -> bytes:
     return key.encode("utf-8")
 
 
+# Kaldi splits a key off at C isspace(); Python's str.split() also splits at Unicode spaces.
+_KALDI_FIELD = re.compile(r"[^ \t\n\r\f\v]*")
+_CHAR_KINDS = {"Cc": "a control character", "Cf": "an invisible (format) character",
+               "Zs": "a Unicode space", "Zl": "a line separator", "Zp": "a paragraph separator",
+               "Co": "a private-use character", "Cn": "an unassigned code point",
+               "Cs": "an undecodable byte"}
+
+
+def id_problem(key: str) -> Optional[str]:
+    """Why `key` cannot be a Kaldi id (utterance, speaker, recording, ...), or None if it can.
+
+    Kaldi's rule (IsToken): non-empty, no whitespace, printable.  We also refuse what Python
+    calls non-printable: control and zero-width/format characters, every Unicode space and
+    line separator, unassigned and private-use code points, undecodable bytes."""
+    if not key:
+        return "empty id"
+    if key.isprintable() and " " not in key:
+        return None
+    i, c = next((i, c) for i, c in enumerate(key) if c == " " or not c.isprintable())
+    return (f"id contains {_char_desc(c)} at character {i + 1}; ids must be printable, "
+            "without whitespace")
+
+
+def _char_desc(c: str) -> str:
+    what = "a space" if c == " " else _CHAR_KINDS.get(unicodedata.category(c), "whitespace")
+    name = unicodedata.name(c, "")
+    return f"{what} (U+{ord(c):04X}{' ' + name if name else ''})"
+
+
+def _key_error(name: str, lineno: int, line: str) -> Optional[str]:
+    """The `file:line: 'key': reason` message for a line whose key (as Kaldi splits it) is not
+    a valid id, or whose value starts with a space Kaldi would keep, else None."""
+    key = _KALDI_FIELD.match(line).group()
+    why = id_problem(key) if key else None
+    rest = line[len(key):].lstrip(" \t\r\f\v")
+    if why is None and key and rest[:1].isspace():
+        why = (f"the value starts with {_char_desc(rest[0])}, which Kaldi does not take "
+               "as a separator")
+    return None if why is None else f"{name}:{lineno}: {key!r}: {why}"
+
+
+def decode_utf8(data: bytes, name: str) -> str:
+    """`data` as UTF-8 text, or a DataDirError naming the line, its key and the bad byte."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        start = data.rfind(b"\n", 0, e.start) + 1
+        lineno = data.count(b"\n", 0, e.start) + 1
+        key = re.match(rb"[^ \t\n\r\f\v]*", data[start:]).group()
+        key_s = key.decode("utf-8", "backslashreplace")
+        raise DataDirError(f"{name}:{lineno}: '{key_s}': not valid UTF-8 (byte "
+                           f"0x{data[e.start]:02x} at column {e.start - start + 1})") from None
+
+
+def read_utf8(path: PathLike) -> str:
+    """A whole text file (strict UTF-8, see decode_utf8)."""
+    return decode_utf8(Path(path).read_bytes(), str(path))
+
+
 def _parse_kv_lines(lines: Iterable[str], name: str, *, check_sorted: bool,
                     ncols: Optional[int]) -> "OrderedDict[str, str]":
     out: "OrderedDict[str, str]" = OrderedDict()
     prev = ""
     # Python compares str by code point, which is the byte order of UTF-8 (LC_ALL=C sort).
     for lineno, line in enumerate(lines, 1):
+        bad = None if line.isprintable() else _key_error(name, lineno, line)
+        if bad:
+            raise DataDirError(bad)
         parts = line.split(None, 1)
         if len(parts) != 2 or line[0].isspace() or line.endswith("\r"):
             if line.endswith("\r"):
@@ -89,20 +153,23 @@ def read_kv(path: PathLike, *, check_sorted: bool = True,
             ncols: Optional[int] = None) -> "OrderedDict[str, str]":
     """Read a `<key> <value...>` file into an ordered dict of key -> value text.
 
-    Fails (DataDirError naming file, line and key) on a line with no value, a duplicate key
-    (never silently dropped), a key out of `LC_ALL=C` order (when `check_sorted`), or, when
-    `ncols` is given, a value with a different number of whitespace-separated fields.
+    Fails (DataDirError naming file, line and key) on invalid UTF-8, a key that is not a valid
+    id (`id_problem`), a line with no value, a duplicate key (never silently dropped), a key
+    out of `LC_ALL=C` order (when `check_sorted`), or, when `ncols` is given, a value with a
+    different number of whitespace-separated fields.
     """
     path = Path(path)
     if not path.is_file():
         raise DataDirError(f"{path}: no such file")
-    try:
-        text = path.read_bytes().decode("utf-8")   # bytes: keep any '\r' to report it
-    except UnicodeDecodeError as e:
-        raise DataDirError(f"{path}: not valid UTF-8 text ({e})") from None
+    text = read_utf8(path)   # bytes, not universal newlines: keep any '\r' to report it
     lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()
+    if not text.replace("\n", "").replace("\t", "").isprintable():   # C speed: mostly skipped
+        for lineno, line in enumerate(lines, 1):
+            bad = None if line.isprintable() else _key_error(str(path), lineno, line)
+            if bad:
+                raise DataDirError(bad)
     # Fast path (C-speed whole-file checks) for the usual clean file; any doubt -> the
     # line-by-line parser, which names the offending line.
     if (ncols is None and "\r" not in text and not text[:1].isspace() and "\n " not in text
@@ -120,8 +187,11 @@ def read_kv(path: PathLike, *, check_sorted: bool = True,
 def read_kv_stream(f: IO[str], name: str = "-", *, check_sorted: bool = False,
                    ncols: Optional[int] = None) -> "OrderedDict[str, str]":
     """`read_kv` for an open text stream (stdin in the Kaldi-style filters)."""
-    return _parse_kv_lines((ln.rstrip("\n") for ln in f), name, check_sorted=check_sorted,
-                           ncols=ncols)
+    try:
+        return _parse_kv_lines((ln.rstrip("\n") for ln in f), name, check_sorted=check_sorted,
+                               ncols=ncols)
+    except UnicodeDecodeError as e:
+        raise DataDirError(f"{name}: not valid UTF-8 ({e})") from None
 
 
 Pairs = Union[Mapping[str, object], Iterable[Tuple[str, object]]]
@@ -186,7 +256,7 @@ def read_classes(path: PathLike) -> list:
     if not path.is_file():
         raise DataDirError(f"{path}: no such class inventory file")
     classes = []
-    for lineno, line in enumerate(open(path, encoding="utf-8"), 1):
+    for lineno, line in enumerate(read_utf8(path).split("\n"), 1):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
@@ -373,9 +443,9 @@ def _read_cv(d: Path) -> Dict[str, List[str]]:
     for p in sorted(root.rglob("*")):
         if p.is_file() and not p.name.startswith("."):
             lines = []
-            for ln in p.read_text(encoding="utf-8").splitlines():
-                if ln.strip():
-                    lines.append(ln.strip())
+            for ln in read_utf8(p).split("\n"):   # ASCII strip: a Unicode space is no blank
+                if ln.strip(" \t\r\f\v"):
+                    lines.append(ln.strip(" \t\r\f\v"))
             cv[p.relative_to(root).as_posix()] = lines
     return cv
 
@@ -391,7 +461,7 @@ def load_data_dir(path: PathLike, *, check_sorted: bool = True,
         dd.files[fname] = read_kv(p, check_sorted=check_sorted)
     for fname in VERBATIM_FILES:
         if (d / fname).is_file():
-            dd.verbatim[fname] = (d / fname).read_text(encoding="utf-8")
+            dd.verbatim[fname] = read_utf8(d / fname)
     dd.cv = _read_cv(d)
     return dd
 
@@ -518,14 +588,35 @@ def _bulk_ok(name: str, vals: List[str]) -> bool:
     return False
 
 
+# Files whose value starts with an id: checked with `id_problem`, as keys are by read_kv.
+_ID_VALUES = {"utt2spk": "speaker", "segments": "recording", "utt2session": "session",
+              "utt2group": "group"}
+
+
+def _check_id_values(name: str, m: Mapping[str, str], fname: str, rep: _Report) -> Set[str]:
+    """`file:line: 'utt': speaker id '...': reason` errors; returns the keys of those lines."""
+    what = _ID_VALUES.get(name)
+    if what is None or all(map(str.isprintable, m.values())):
+        return set()
+    bad = set()
+    for lineno, (key, value) in enumerate(m.items(), 1):
+        v = _KALDI_FIELD.match(value).group()
+        why = id_problem(v) if v else None
+        if why:
+            bad.add(key)
+            rep.error(f"{fname}:{lineno}: '{key}': {what} id {v!r}: {why}", (fname, "bad ids"))
+    return bad
+
+
 def _check_values(name: str, m: Mapping[str, str], fname: str, rep: _Report,
                   classes: Optional[Sequence[str]] = None) -> None:
     """Per-line format checks of one file (line number = position + 1: files have no blanks)."""
+    bad_ids = _check_id_values(name, m, fname, rep)
     chk = _CHECKERS.get(name)
     if chk is not None and not _bulk_ok(name, list(m.values())):
         for lineno, (key, value) in enumerate(m.items(), 1):
             why = chk(value)
-            if why is not None:
+            if why is not None and key not in bad_ids:
                 rep.error(f"{fname}:{lineno}: '{key}': {why}, got {value!r}", (fname, "bad values"))
     if name == "utt2emo" and classes is not None and not set(m.values()) <= set(classes):
         classset = set(classes)
@@ -728,8 +819,11 @@ def check_data_dir(dd: DataDir, *, need_wav: bool = False, need_feats: bool = Fa
         name = dd.name(f"{CV_DIR}/{rel}")
         seen: Dict[str, int] = {}
         for lineno, ln in enumerate(lines, 1):
-            k = ln.split()[0]
-            if k not in utts:
+            bad = None if ln.isprintable() else _key_error(name, lineno, ln)
+            k = ln.split()[0] if not bad else ""
+            if bad:
+                rep.error(bad, (name, "bad ids"))
+            elif k not in utts:
                 rep.error(f"{name}:{lineno}: '{k}': utterance not in utt2spk",
                           (name, "unknown utterances"))
             elif k in seen:
@@ -773,10 +867,13 @@ def validate_data_dir(path: PathLike, *, no_wav: bool = False, no_feats: bool = 
         except DataDirError as e:
             rep.error(str(e))
             unreadable.add(fname)
-    for fname in VERBATIM_FILES:
-        if (d / fname).is_file():
-            dd.verbatim[fname] = (d / fname).read_text(encoding="utf-8")
-    dd.cv = _read_cv(d)
+    try:
+        for fname in VERBATIM_FILES:
+            if (d / fname).is_file():
+                dd.verbatim[fname] = read_utf8(d / fname)
+        dd.cv = _read_cv(d)
+    except DataDirError as e:
+        rep.error(str(e))
     cls = None
     if classes is not None:
         try:
@@ -1049,7 +1146,10 @@ def _read_id_list(path: PathLike, what: str) -> List[str]:
         raise DataDirError(f"{p}: no such {what} list")
     ids: List[str] = []
     seen: Dict[str, int] = {}
-    for lineno, ln in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
+    for lineno, ln in enumerate(read_utf8(p).split("\n"), 1):
+        bad = None if ln.isprintable() else _key_error(str(p), lineno, ln)
+        if bad:
+            raise DataDirError(bad)
         if not ln.strip():
             continue
         k = ln.split()[0]
@@ -1384,7 +1484,7 @@ def filter_scp(id_list: PathLike, lines: Iterable[str], out: IO[str], *, field: 
     if not p.is_file():
         raise DataDirError(f"{p}: no such id list")
     ids = set()
-    for ln in p.read_text(encoding="utf-8").splitlines():
+    for ln in read_utf8(p).splitlines():
         if ln.strip():
             ids.add(ln.split()[0])
     written = 0
@@ -1407,7 +1507,7 @@ def split_scp(in_path: PathLike, outs: Sequence[PathLike], *,
     src = Path(in_path)
     if not src.is_file():
         raise DataDirError(f"{src}: no such file")
-    lines = src.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines = read_utf8(src).splitlines(keepends=True)
     for lineno, ln in enumerate(lines, 1):
         if not ln.split():
             raise DataDirError(f"{src}:{lineno}: empty line")

@@ -8,6 +8,10 @@ Conventions (the SER literature's, written down so reports can be trusted):
   weighted = mean weighted by reference support (what emotion2vec calls "F1").
 - Every reference utterance is scored.  A missing prediction is the pseudo-class MISSING,
   which matches nothing: it lowers WA, UA and recall, and is listed, never dropped.
+- A hypothesis label outside the class inventory is an error; only when the caller allows it
+  (`allow_unknown`, steps/score.sh --allow-unknown-labels true) is it the pseudo-class
+  UNKNOWN: a wrong answer (like MISSING: a false negative of its reference class, no class of
+  its own in F1), counted in `num_unknown` and in its own confusion column.
 """
 
 from __future__ import annotations
@@ -19,15 +23,18 @@ import numpy as np
 from emotion2vec.errors import E2VError
 
 MISSING = "<missing>"
+UNKNOWN = "<unknown>"
 
 
 def score_labels(ref: Sequence[str], hyp: Sequence[Optional[str]],
-                 classes: Sequence[str]) -> Dict:
+                 classes: Sequence[str], *, allow_unknown: bool = False) -> Dict:
     """Score parallel label lists; `hyp[i]` None (or MISSING) is a missing prediction.
 
     Returns fractions in [0, 1]: wa, ua, f1_macro, f1_weighted, recall (per class, None for a
     class absent from the reference), support, confusion (rows = reference classes in
-    `classes` order, columns = classes + MISSING), num, num_missing.
+    `classes` order, columns = classes + MISSING [+ UNKNOWN with `allow_unknown`]), num,
+    num_missing, num_unknown (hypotheses outside `classes`, counted wrong: `allow_unknown`;
+    without it they are an error).
     """
     if len(ref) != len(hyp):
         raise E2VError(f"{len(ref)} references but {len(hyp)} hypotheses")
@@ -38,13 +45,16 @@ def score_labels(ref: Sequence[str], hyp: Sequence[Optional[str]],
     for r in ref:
         if r not in index:
             raise E2VError(f"reference label '{r}' is not in the class inventory {classes}")
-    for h in hyp:
-        if h is not None and h != MISSING and h not in index:
-            raise E2VError(f"hypothesis label '{h}' is not in the class inventory {classes}")
+    if not allow_unknown:
+        for h in hyp:
+            if h is not None and h != MISSING and h not in index:
+                raise E2VError(f"hypothesis label '{h}' is not in the class inventory {classes}")
     C = len(classes)
+    W = C + 2 if allow_unknown else C + 1        # confusion columns
     r_idx = np.array([index[r] for r in ref], dtype=np.int64)
-    h_idx = np.array([C if h is None or h == MISSING else index[h] for h in hyp], dtype=np.int64)
-    confusion = np.bincount(r_idx * (C + 1) + h_idx, minlength=C * (C + 1)).reshape(C, C + 1)
+    h_idx = np.array([C if h is None or h == MISSING else index.get(h, C + 1) for h in hyp],
+                     dtype=np.int64)
+    confusion = np.bincount(r_idx * W + h_idx, minlength=C * W).reshape(C, W)
     support = confusion.sum(axis=1)
     correct = np.diag(confusion[:, :C])
     present = support > 0
@@ -69,6 +79,7 @@ def score_labels(ref: Sequence[str], hyp: Sequence[Optional[str]],
         "support": dict(zip(classes, (int(s) for s in support))),
         "confusion": confusion.tolist(),
         "num": int(len(ref)), "num_missing": int((h_idx == C).sum()),
+        "num_unknown": int((h_idx == C + 1).sum()),
     }
 
 
@@ -123,11 +134,19 @@ def aggregate(values: Sequence[float]) -> Dict[str, float]:
     return {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if len(v) > 1 else 0.0}
 
 
+def shown_columns(confusion, classes: Sequence[str]):
+    """(column labels, column indices) of a confusion matrix to display: the classes, then
+    MISSING / UNKNOWN where they are used."""
+    cm = np.asarray(confusion)
+    C = len(classes)
+    extra = [j for j in range(C, cm.shape[1]) if cm[:, j].any()]
+    return list(classes) + [(MISSING, UNKNOWN)[j - C] for j in extra], list(range(C)) + extra
+
+
 def format_confusion(confusion: Sequence[Sequence[int]], classes: Sequence[str]) -> str:
     """Confusion matrix as text: counts, then row percentages (rows = reference)."""
-    cm = np.asarray(confusion)
-    cols = list(classes) + ([MISSING] if cm.shape[1] > len(classes) and cm[:, -1].any() else [])
-    cm = cm[:, :len(cols)]
+    cols, idx = shown_columns(confusion, classes)
+    cm = np.asarray(confusion)[:, idx]
     w = max(8, max(len(c) for c in cols) + 1)
     lines: List[str] = []
     head = "ref\\hyp".ljust(w) + "".join(c.rjust(w) for c in cols) + "total".rjust(w)
@@ -143,4 +162,5 @@ def format_confusion(confusion: Sequence[Sequence[int]], classes: Sequence[str])
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["MISSING", "score_labels", "align", "bootstrap_ua_ci", "aggregate", "format_confusion"]
+__all__ = ["MISSING", "UNKNOWN", "score_labels", "align", "bootstrap_ua_ci", "aggregate",
+           "format_confusion", "shown_columns"]

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from emotion2vec.datadir import read_utf8
 from emotion2vec.errors import E2VError
 from emotion2vec.fileio import atomic_open, atomic_write_text
 from emotion2vec.metrics import (MISSING, aggregate, align, bootstrap_ua_ci, format_confusion,
-                                 score_labels)
+                                 score_labels, shown_columns)
 
 METRIC_KEYS = ("wa", "ua", "f1_macro", "f1_weighted")
 NAMES = {"wa": "WA", "ua": "UA", "f1_macro": "macro-F1", "f1_weighted": "weighted-F1"}
@@ -33,15 +35,19 @@ def write_predictions(path, rows: Sequence[Tuple[str, str, Optional[str], Option
             f.write(f"{utt} {ref} {hyp if hyp is not None else MISSING}{tail}\n")
 
 
-def read_hypotheses(path, *, ref_in_column_2: bool = False) -> Dict[str, str]:
+def read_hypotheses(path, *, ref_in_column_2: bool = False,
+                    linenos: Optional[Dict[str, int]] = None) -> Dict[str, str]:
     """`utt label [...]` lines (# comments skipped).  With `ref_in_column_2` the file is one of
-    our prediction files (`utt ref hyp ...`) and the third column is the hypothesis."""
+    our prediction files (`utt ref hyp ...`) and the third column is the hypothesis.
+    `linenos`, if given, receives each utterance's line number (for messages).  A file with no
+    prediction at all (empty, only comments, or only MISSING) is an error: nothing to score."""
     path = Path(path)
     if not path.is_file():
         raise E2VError(f"{path}: no such hypothesis file")
     out: Dict[str, str] = {}
     col = 2 if ref_in_column_2 else 1
-    for lineno, line in enumerate(open(path, encoding="utf-8"), 1):
+    n_missing = 0
+    for lineno, line in enumerate(read_utf8(path).split("\n"), 1):
         if not line.strip() or line.startswith("#"):
             continue
         f = line.split()
@@ -51,26 +57,54 @@ def read_hypotheses(path, *, ref_in_column_2: bool = False) -> Dict[str, str]:
             raise E2VError(f"{path}:{lineno}: utterance '{f[0]}' has two predictions")
         if f[col] != MISSING:
             out[f[0]] = f[col]
+            if linenos is not None:
+                linenos[f[0]] = lineno
+        else:
+            n_missing += 1
+    if not out:
+        raise E2VError(f"{path}: no predictions in the file ("
+                       + (f"all {n_missing} line(s) say {MISSING}" if n_missing else
+                          "it is empty or holds only comments") + "): nothing to score")
     return out
+
+
+def check_hypothesis_labels(hyp: Dict[str, str], classes: Sequence[str], path, *,
+                            linenos: Optional[Dict[str, int]] = None, inventory: str = "",
+                            allow_unknown: bool = False, hint: str = "") -> Dict[str, str]:
+    """The hypotheses whose label is not in `classes`.  Without `allow_unknown` any is an error
+    naming the file, line, utterance, label and inventory; with it they are returned
+    ({utt: label}) to be counted as wrong answers."""
+    known = set(classes)
+    bad = {u: h for u, h in hyp.items() if h not in known}
+    if bad and not allow_unknown:
+        u, h = next(iter(bad.items()))
+        where = f"{path}:{linenos[u]}" if linenos and u in linenos else str(path)
+        more = (f" ({len(bad)} hypotheses in all have labels outside it: "
+                f"{', '.join(sorted(set(bad.values())))})" if len(bad) > 1 else "")
+        raise E2VError(f"{where}: utterance '{u}': hypothesis label '{h}' is not in the class "
+                       f"inventory ({inventory + ': ' if inventory else ''}{' '.join(classes)})"
+                       f"{more}" + (f"; {hint}" if hint else ""))
+    return bad
 
 
 # -- scoring ------------------------------------------------------------------------------------
 def _pct(m: Dict) -> Dict:
     out = {k: round(m[k] * 100, 4) for k in METRIC_KEYS}
     out["recall"] = {c: None if r is None else round(r * 100, 4) for c, r in m["recall"].items()}
-    out.update({k: m[k] for k in ("support", "confusion", "num", "num_missing")})
+    out.update({k: m[k] for k in ("support", "confusion", "num", "num_missing", "num_unknown")})
     return out
 
 
 def score_folds(folds: Sequence[Dict], classes: Sequence[str], *, ci_seed: int = 0,
-                resamples: int = 1000) -> Dict:
+                resamples: int = 1000, allow_unknown: bool = False) -> Dict:
     """Score folds x seeds.
 
     `folds`: [{"fold": name, "ref": {utt: label}, "hyp": {seed: {utt: label}}, ...extra}].
-    Every reference utterance is scored; missing hypotheses count as wrong.  Returns means and
-    standard deviations in percent (mean over folds, the convention), per-fold and per-seed
-    values, and the pooled metrics + bootstrap 95 % CI of UA over all utterances of the first
-    seed.
+    Every reference utterance is scored; missing hypotheses count as wrong, and so (only with
+    `allow_unknown`; otherwise an error) do hypothesis labels outside `classes`.  Returns
+    means and standard deviations in percent (mean over folds, the convention), per-fold and
+    per-seed values, the pooled metrics + bootstrap 95 % CI of UA over all utterances of the
+    first seed, and `warnings` (what was counted wrong and why).
     """
     if not folds:
         raise E2VError("nothing to score: no folds")
@@ -86,11 +120,12 @@ def score_folds(folds: Sequence[Dict], classes: Sequence[str], *, ci_seed: int =
         for i, s in enumerate(seeds):
             utts, ref, hyp, miss = align(fold["ref"], fold["hyp"][s],
                                          hyp_name=f"{fold['fold']} seed {s}")
-            m = score_labels(ref, hyp, classes)
+            m = score_labels(ref, hyp, classes, allow_unknown=allow_unknown)
             for k in METRIC_KEYS:
                 per[k][i, j] = m[k]
             entry["seeds"][str(s)] = {k: round(m[k] * 100, 4) for k in METRIC_KEYS}
             entry["seeds"][str(s)]["num_missing"] = m["num_missing"]
+            entry["seeds"][str(s)]["num_unknown"] = m["num_unknown"]
             if i == 0:
                 entry.update(_pct(m))
                 missing += miss
@@ -108,7 +143,7 @@ def score_folds(folds: Sequence[Dict], classes: Sequence[str], *, ci_seed: int =
         res[k] = {"mean": round(a_f["mean"], 4),
                   "std": round(a_s["std"] if len(seeds) > 1 else a_f["std"], 4),
                   "std_folds": round(a_f["std"], 4), "std_seeds": round(a_s["std"], 4)}
-    pooled = score_labels(pooled_ref, pooled_hyp, classes)
+    pooled = score_labels(pooled_ref, pooled_hyp, classes, allow_unknown=allow_unknown)
     res["pooled"] = _pct(pooled)
     index = {c: i for i, c in enumerate(classes)}
     lo, hi = bootstrap_ua_ci(np.array([index[r] for r in pooled_ref]),
@@ -122,6 +157,12 @@ def score_folds(folds: Sequence[Dict], classes: Sequence[str], *, ci_seed: int =
     res["num_utts"] = len(pooled_ref)
     res["num_missing"] = len(missing)
     res["missing"] = missing
+    known = set(classes)
+    unknown = {u: h for u, h in zip((u for f in folds for u in f["ref"]), pooled_hyp)
+               if h is not None and h not in known}
+    res["num_unknown"] = len(unknown)
+    res["unknown"] = unknown
+    res["warnings"] = _score_warnings(res, seeds)
     res["units"] = "percent"
     res["aggregation"] = ("mean over folds of per-fold metrics (the convention); 'std' is over "
                           + ("seeds (of fold means)" if len(seeds) > 1 else "folds")
@@ -130,6 +171,21 @@ def score_folds(folds: Sequence[Dict], classes: Sequence[str], *, ci_seed: int =
                           + "; ua_ci95: percentile bootstrap over utterances, "
                           + f"{resamples} resamples")
     return res
+
+
+def _score_warnings(res: Dict, seeds: Sequence) -> List[str]:
+    """What the numbers count as wrong without it being the system's choice of a class."""
+    first = f" (seed {seeds[0]})" if len(seeds) > 1 else ""
+    out = []
+    if res["num_missing"]:
+        out.append(f"{res['num_missing']} reference utterance(s) had no prediction{first} and "
+                   "were counted as wrong (listed in `missing_utts`)")
+    if res["num_unknown"]:
+        counts = Counter(res["unknown"].values())
+        out.append(f"{res['num_unknown']} hypothesis label(s){first} outside the class "
+                   f"inventory were counted as wrong answers (--allow-unknown-labels true): "
+                   + ", ".join(f"'{lab}' x{n}" for lab, n in sorted(counts.items())))
+    return out
 
 
 # -- outputs ------------------------------------------------------------------------------------
@@ -168,9 +224,8 @@ def summary_markdown(r: Dict, *, title: str = "Results") -> str:
         L.append(f"| {NAMES[k]} | {r[k]['mean']:.2f} | {r[k]['std_folds']:.2f} | {seeds_std} | "
                  f"{r['pooled'][k]:.2f} |")
     L += ["", f"UA 95 % bootstrap CI (pooled): [{r['ua_ci95'][0]:.2f}, {r['ua_ci95'][1]:.2f}]", ""]
-    if r["num_missing"]:
-        L += [f"**{r['num_missing']} reference utterance(s) had no prediction** and were "
-              "counted as wrong (listed in `missing_utts`).", ""]
+    if r.get("warnings"):
+        L += ["## Warnings", ""] + [f"- **{w}**" for w in r["warnings"]] + [""]
     L += ["## Per fold", "", "| fold | held out | test utts | WA | UA | macro-F1 | weighted-F1 | missing |",
           "|---|---|---:|---:|---:|---:|---:|---:|"]
     for f in r["folds"]:
@@ -196,9 +251,8 @@ def plot_confusion(confusion, classes: Sequence[str], path, *, title: str = "") 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    cm = np.asarray(confusion, dtype=np.float64)
-    cols = list(classes) + ([MISSING] if cm.shape[1] > len(classes) and cm[:, -1].any() else [])
-    cm = cm[:, :len(cols)]
+    cols, idx = shown_columns(confusion, classes)
+    cm = np.asarray(confusion, dtype=np.float64)[:, idx]
     tot = cm.sum(axis=1, keepdims=True)
     pct = np.divide(cm, tot, out=np.zeros_like(cm), where=tot > 0) * 100
     n = len(classes)
@@ -269,4 +323,5 @@ def append_results(results_json, results_md, *, reference: str = "", exp: str = 
 
 
 __all__ = ["score_folds", "write_reports", "write_predictions", "read_hypotheses",
+           "check_hypothesis_labels",
            "summary_markdown", "plot_confusion", "append_results", "results_row", "METRIC_KEYS"]

@@ -268,9 +268,10 @@ def run_fold(exp_dir, k: int, *, predict_batch: int = 256) -> Path:
         return Split(us, np.array([index[labels[u]] for u in us], dtype=np.int64), get)
 
     tr, va = split(train), (split(valid) if valid else None)
-    missing_classes = [c for c in classes if c not in {labels[u] for u in train}]
+    missing_classes = classes_missing_in_training(train, labels, classes)
     if missing_classes:
-        _log(f"WARNING: {name}: no training utterance of class(es) {missing_classes}")
+        _log(f"WARNING: {name}: no training utterance of class(es) {missing_classes} "
+             "(the merge step reports what that does to the scores)")
     for sd in s["seeds"]:
         sdir = out / f"seed{sd}"
         if (sdir / ".done").is_file():
@@ -298,10 +299,50 @@ def run_fold(exp_dir, k: int, *, predict_batch: int = 256) -> Path:
     return out
 
 
+def classes_missing_in_training(train: Sequence[str], labels: Dict[str, str],
+                                classes: Sequence[str]) -> List[str]:
+    """The classes (inventory order) of which a fold's training list has no utterance."""
+    seen = {labels[u] for u in train}
+    return [c for c in classes if c not in seen]
+
+
+def _missing_class_warning(fold: Dict, missing: Sequence[str], classes: Sequence[str],
+                           seeds: Sequence[int]) -> str:
+    """What a class without training utterances did to a scored fold (first seed), in words."""
+    parts = []
+    for c in missing:
+        n, rec = fold["support"][c], fold["recall"][c]
+        predicted = sum(row[classes.index(c)] for row in fold["confusion"])
+        if n:
+            parts.append(f"'{c}': {n} test utterance(s), recall {rec:.2f} % (counted in the "
+                         "fold's WA, UA and macro-F1)")
+        else:
+            parts.append(f"'{c}': no test utterance either (left out of the fold's UA)")
+        if predicted:
+            parts[-1] += f", predicted for {predicted} test utterance(s)"
+    return (f"{fold['fold']}: no training utterance of class(es) {', '.join(missing)}, so the "
+            f"head never learnt {'it' if len(missing) == 1 else 'them'}: " + "; ".join(parts)
+            + (f" (seed {seeds[0]}; the other seeds are in results.json)" if len(seeds) > 1
+               else ""))
+
+
+def _fold_hypotheses(pfile: Path, classes: Sequence[str]):
+    """({utt: label}, {utt: posteriors}) of one seed's predictions file, checked: not empty,
+    written for this inventory, every label in it."""
+    from emotion2vec.report import check_hypothesis_labels, read_hypotheses
+    linenos: Dict[str, int] = {}
+    hyp = read_hypotheses(pfile, ref_in_column_2=True, linenos=linenos)
+    post = _read_posteriors(pfile, classes)
+    check_hypothesis_labels(hyp, classes, pfile, linenos=linenos, inventory="classes.txt",
+                            hint="the file does not come from this experiment's head; rerun "
+                                 "the fold (remove its .done)")
+    return hyp, post
+
+
 def merge(exp_dir, *, title: Optional[str] = None) -> Dict:
-    """Score every fold and seed; write results.json, predictions and the reports."""
-    from emotion2vec.report import (read_hypotheses, score_folds, write_predictions,
-                                    write_reports)
+    """Score every fold and seed; write results.json, predictions and the reports.  Classes
+    without training utterances in a fold are recorded per fold and as `warnings`."""
+    from emotion2vec.report import score_folds, write_predictions, write_reports
 
     exp = Path(exp_dir).resolve()
     s = load_settings(exp)
@@ -317,12 +358,12 @@ def merge(exp_dir, *, title: Optional[str] = None) -> Dict:
     pred_rows: Dict[int, List] = {sd: [] for sd in s["seeds"]}
     for k, meta in enumerate(plan["folds"], 1):
         test = _read_list(exp / "folds" / meta["fold"] / "test")
+        train = _read_list(exp / "folds" / meta["fold"] / "train")
         ref = {u: labels[u] for u in test}
         hyps, post = {}, {}
         for sd in s["seeds"]:
-            pfile = exp / meta["fold"] / f"seed{sd}" / "predictions"
-            hyps[sd] = read_hypotheses(pfile, ref_in_column_2=True)
-            post[sd] = _read_posteriors(pfile)
+            hyps[sd], post[sd] = _fold_hypotheses(exp / meta["fold"] / f"seed{sd}" /
+                                                  "predictions", classes)
             for u in test:
                 h = hyps[sd].get(u)
                 pred_rows[sd].append((u, ref[u], h, post[sd].get(u)))
@@ -330,8 +371,13 @@ def merge(exp_dir, *, title: Optional[str] = None) -> Dict:
         best = json.loads(train_json.read_text()).get("best_epoch") if train_json.is_file() else None
         folds.append({"fold": meta["fold"], "held_out": meta["held_out"], "ref": ref, "hyp": hyps,
                       "num_train": meta["num_train"], "num_valid": meta["num_valid"],
-                      "valid_from": meta["valid_from"], "best_epoch": best})
+                      "valid_from": meta["valid_from"], "best_epoch": best,
+                      "classes_missing_in_training":
+                          classes_missing_in_training(train, labels, classes)})
     res = score_folds(folds, classes, ci_seed=s["seed"])
+    res["warnings"] += [_missing_class_warning(f, f["classes_missing_in_training"], classes,
+                                               s["seeds"])
+                        for f in res["folds"] if f["classes_missing_in_training"]]
     res["protocol"] = plan["protocol"]
     res["speaker_independent"] = plan["speaker_independent"]
     res["corpus_defined_split"] = plan["corpus_defined"]
@@ -345,13 +391,20 @@ def merge(exp_dir, *, title: Optional[str] = None) -> Dict:
     return res
 
 
-def _read_posteriors(path: Path) -> Dict[str, np.ndarray]:
+def _read_posteriors(path: Path, classes: Sequence[str]) -> Dict[str, np.ndarray]:
     out = {}
-    for line in open(path, encoding="utf-8"):
+    want = "# utt reference hypothesis " + " ".join(f"p({c})" for c in classes)
+    for lineno, line in enumerate(open(path, encoding="utf-8"), 1):
+        if lineno == 1 and line.rstrip("\n") != want:
+            raise E2VError(f"{path}:1: header {line.rstrip()!r} does not match the experiment's "
+                           f"classes.txt ({' '.join(classes)}): want {want!r}")
         if line.startswith("#") or not line.strip():
             continue
         f = line.split()
         if len(f) > 3:
+            if len(f) != 3 + len(classes):
+                raise E2VError(f"{path}:{lineno}: '{f[0]}': {len(f) - 3} posteriors, want "
+                               f"{len(classes)} (one per class)")
             out[f[0]] = np.array([float(x) for x in f[3:]])
     return out
 
@@ -364,4 +417,5 @@ def clean_unfinished(exp_dir, k: int) -> None:
             shutil.rmtree(sdir)
 
 
-__all__ = ["prepare", "run_fold", "merge", "load_settings", "load_config", "read_label_map"]
+__all__ = ["prepare", "run_fold", "merge", "load_settings", "load_config", "read_label_map",
+           "classes_missing_in_training"]
