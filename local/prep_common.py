@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import sys
 from collections import Counter
@@ -23,9 +24,10 @@ if str(REPO) not in sys.path:  # run as `python local/x.py` from egs/<corpus>/ w
     sys.path.insert(0, str(REPO))
 
 from emotion2vec.datadir import (  # noqa: E402
-    c_sort_key, read_classes, utt2spk_to_spk2utt, write_kv)
+    CV_DIR, VERBATIM_FILES, c_sort_key, file_kind, read_classes, utt2spk_to_spk2utt, write_kv)
 from emotion2vec.errors import DataDirError, E2VError  # noqa: E402
-from emotion2vec.fileio import atomic_write_text  # noqa: E402
+from emotion2vec.fileio import atomic_write_text, replace_dir  # noqa: E402
+from emotion2vec.fingerprint import wav_entry_files  # noqa: E402
 
 
 def original_name(utt: str, spk: str) -> str:
@@ -110,6 +112,18 @@ def validate(data_dir: Path, classes_file: Optional[Path]) -> None:
         warn(w)
 
 
+def foreign_entry(d: Path) -> Optional[str]:
+    """What in `d` is not part of a data directory (None: `d` may be replaced by a new one)."""
+    for p in sorted(d.iterdir()):
+        n = p.name
+        if p.is_file() and (file_kind(n) or n in VERBATIM_FILES or n.startswith(".")):
+            continue
+        if p.is_dir() and (n in (CV_DIR, ".backup") or re.fullmatch(r"split\d+(utt)?", n)):
+            continue
+        return f"it holds '{n}', which is not part of a data directory"
+    return None
+
+
 def write_data_dir(out_dir: str | Path, *, wav_scp: Mapping[str, str],
                    utt2spk: Mapping[str, str], utt2emo: Optional[Mapping[str, str]],
                    spk2gender: Optional[Mapping[str, str]], classes: Sequence[str],
@@ -119,6 +133,8 @@ def write_data_dir(out_dir: str | Path, *, wav_scp: Mapping[str, str],
                    info: Optional[str] = None) -> Path:
     """Write a complete data dir atomically and validate it.
 
+    An existing `out_dir` is replaced only when it holds nothing but data-dir files, and never
+    when it is or holds the audio the data dir names (see emotion2vec.fileio.replace_dir).
     `extra`: more utterance-keyed files (utt2session, utt2fold, utt2avd ...).
     `cv`: fold name -> {"train"|"valid"|"test": utterance ids} written as cv/<fold>/<part>.
     utt2gender is derived from spk2gender (None: no gender files); spk2utt from utt2spk.
@@ -160,10 +176,8 @@ def write_data_dir(out_dir: str | Path, *, wav_scp: Mapping[str, str],
         if info and cv:  # how the splits were made (seeds included); cv/ holds lists only
             atomic_write_text(tmp / "cv_info.txt", info)
         validate(tmp, tmp / "emotions.txt" if utt2emo is not None else None)
-        if out.exists():
-            shutil.rmtree(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, out)
+        audio = [f for v in wav_scp.values() for f in wav_entry_files(v)]
+        replace_dir(tmp, out, replaceable=foreign_entry, inputs=audio)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)

@@ -11,7 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"   # the recipe directory, wherever it is cal
 
 help_message="Usage: $0 [options] --data-dir <kaldi-data-dir>
 Stages (--stage N --stop-stage M):
-  0  data: copy <data-dir> to data/<name>, add --utt2emo / --classes, validate
+  0  data: checked copy of <data-dir> as data/<name>, with --utt2emo / --classes (local/prepare_custom.py)
   1  features           data/<name> -> feats/<name>_<features>      (steps/extract_feats.sh)
   2  training           cross-validation -> exp/<name>_<features>_<head>_<cv>  (steps/train_cv.sh)
      (no utt2emo: inference with --infer-model -> exp/<name>_infer    (steps/infer.sh))
@@ -55,22 +55,11 @@ exp=exp/$(basename "$data")_${feat_tag}_${head}_${cv//[:\/]/-}
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   echo "Stage 0: data: $data_dir -> $data"
-  if [ ! -f "$data_dir/wav.scp" ] || [ ! -f "$data_dir/utt2spk" ]; then
-    echo "$0: error: --data-dir '$data_dir' must be a Kaldi data dir with wav.scp and utt2spk" \
-         "(and segments when wav.scp holds recordings)" >&2
-    exit 1
-  fi
-  if [ -n "$utt2emo" ] && [ ! -f "$utt2emo" ]; then echo "$0: error: no such file: $utt2emo" >&2; exit 1; fi
-  if [ -n "$classes" ] && [ ! -f "$classes" ]; then echo "$0: error: no such file: $classes" >&2; exit 1; fi
-  rm -rf "$data"
-  utils/copy_data_dir.sh "$data_dir" "$data"
-  [ -z "$utt2emo" ] || LC_ALL=C sort "$utt2emo" > "$data/utt2emo"
-  if [ -n "$classes" ]; then
-    cp "$classes" "$data/emotions.txt"
-  elif [ -f "$data/utt2emo" ] && [ ! -f "$data/emotions.txt" ]; then
-    awk '{print $2}' "$data/utt2emo" | LC_ALL=C sort -u > "$data/emotions.txt"
-  fi
-  utils/validate_data_dir.sh --no-feats "$data"
+  # A checked copy: the source is never modified, and data/<name> is never the source.
+  opts=()
+  [ -z "$utt2emo" ] || opts+=(--utt2emo "$utt2emo")
+  [ -z "$classes" ] || opts+=(--classes "$classes")
+  python local/prepare_custom.py ${opts[@]+"${opts[@]}"} "$data_dir" "$data"
   if [ -f "$data/utt2emo" ]; then
     echo "classes: $(tr '\n' ' ' < "$data/emotions.txt")"
   else

@@ -6,7 +6,9 @@ Layout of `<exp>`:
     dropped_utts           utterances left out by --drop-unlisted (with their labels), if any
     folds/fold<k>/{train,valid,test}   utterance lists; folds/plan.json (protocol, held-out set)
     fold<k>/seed<s>/       head.json + head.safetensors, predictions, train.json, .done
-    fold<k>/.done          the fold is complete (reruns skip it)
+    fold<k>/.done          the fold is complete for the recorded inputs (reruns skip it; other
+                           features or lists retrain it: see training/foldstate.py)
+    fold<k>/.lock          held by the job training the fold
     results.json predictions summary.md confusion.{txt,png} [missing_utts]
 """
 
@@ -14,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import sys
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
@@ -29,6 +30,8 @@ from emotion2vec.folds import make_folds, split_valid
 from emotion2vec.report import write_predictions
 from emotion2vec.heads import Split, build_head
 from emotion2vec.heads.base import _import_families, REGISTRY
+from emotion2vec.locks import JobLock, busy
+from emotion2vec.training import foldstate
 from emotion2vec.training.features import FeatureSet, convert_to_plain, read_feat_info
 from emotion2vec.training.normalize import SpeakerNormalized, speaker_stats
 
@@ -242,12 +245,22 @@ def run_fold(exp_dir, k: int, *, predict_batch: int = 256) -> Path:
     s = load_settings(exp)
     if not 1 <= k <= s["num_folds"]:
         raise E2VError(f"--fold {k}: the experiment has folds 1..{s['num_folds']}")
-    name = f"fold{k}"
-    out = exp / name
-    if (out / ".done").is_file():
-        _log(f"{name}: already done ({out / '.done'})")
-        return out
-    clean_unfinished(exp, k)
+    out = exp / f"fold{k}"
+    with JobLock(out / ".lock", f"fold{k}"):
+        fp = foldstate.inputs_fingerprint(exp, s)
+        if foldstate.is_done(out, fp):
+            _log(f"fold{k}: already done ({out / '.done'})")
+            return out
+        why = foldstate.stale_reason(out, fp)
+        if why:
+            _log(f"fold{k}: retraining: {why}")
+        foldstate.clean_fold(out, fp)
+        _train_fold(exp, s, k, fp, predict_batch)
+    return out
+
+
+def _train_fold(exp: Path, s: Dict, k: int, fp: str, predict_batch: int) -> None:
+    name, out = f"fold{k}", exp / f"fold{k}"
     lists = exp / "folds" / name
     train, valid, test = (_read_list(lists / p) for p in ("train", "valid", "test"))
     labels = {u: v for u, v in read_kv(exp / "utt2label").items()}
@@ -274,7 +287,7 @@ def run_fold(exp_dir, k: int, *, predict_batch: int = 256) -> Path:
              "(the merge step reports what that does to the scores)")
     for sd in s["seeds"]:
         sdir = out / f"seed{sd}"
-        if (sdir / ".done").is_file():
+        if foldstate.is_done(sdir, fp):
             _log(f"{name} seed {sd}: already done")
             continue
         _log(f"{name} seed {sd}: head {s['head']}, train {len(train)}, valid {len(valid)}, "
@@ -291,12 +304,12 @@ def run_fold(exp_dir, k: int, *, predict_batch: int = 256) -> Path:
                           [(u, labels[u], classes[h], p) for u, h, p in zip(test, hyp, post)],
                           classes)
         atomic_write_text(sdir / "train.json", json.dumps(info, indent=1) + "\n")
-        atomic_write_text(sdir / ".done", "")
+        foldstate.verify_seed(sdir, test)
+        foldstate.mark_done(sdir, fp)
         acc = float((hyp == np.array([index[labels[u]] for u in test])).mean())
         _log(f"{name} seed {sd}: test WA {acc * 100:.2f}")
     fs.close()
-    atomic_write_text(out / ".done", json.dumps({"seeds": s["seeds"]}) + "\n")
-    return out
+    foldstate.mark_done(out, fp, seeds=s["seeds"])
 
 
 def classes_missing_in_training(train: Sequence[str], labels: Dict[str, str],
@@ -349,8 +362,13 @@ def merge(exp_dir, *, title: Optional[str] = None) -> Dict:
     plan = json.loads((exp / "folds" / "plan.json").read_text())
     labels = read_kv(exp / "utt2label")
     classes = s["classes"]
+    fp = foldstate.inputs_fingerprint(exp, s)
+    for k in range(1, s["num_folds"] + 1):
+        holder = busy(exp / f"fold{k}" / ".lock")
+        if holder:
+            raise E2VError(f"{exp}: fold{k} is still training ({holder})")
     not_done = [f"fold{k}" for k in range(1, s["num_folds"] + 1)
-                if not (exp / f"fold{k}" / ".done").is_file()]
+                if not foldstate.is_done(exp / f"fold{k}", fp)]
     if not_done:
         raise E2VError(f"{exp}: {len(not_done)} fold(s) not finished ({', '.join(not_done)}); "
                        f"see {exp / 'log'}/train.*.log and rerun")
@@ -407,14 +425,6 @@ def _read_posteriors(path: Path, classes: Sequence[str]) -> Dict[str, np.ndarray
                                f"{len(classes)} (one per class)")
             out[f[0]] = np.array([float(x) for x in f[3:]])
     return out
-
-
-def clean_unfinished(exp_dir, k: int) -> None:
-    """Remove a fold's partial seed outputs (no .done) before retraining it."""
-    out = Path(exp_dir) / f"fold{k}"
-    for sdir in out.glob("seed*"):
-        if not (sdir / ".done").is_file():
-            shutil.rmtree(sdir)
 
 
 __all__ = ["prepare", "run_fold", "merge", "load_settings", "load_config", "read_label_map",
