@@ -15,7 +15,7 @@ Stages (--stage N --stop-stage M):
   1  features           data/<name> -> feats/<name>_<features>      (steps/extract_feats.sh)
   2  training           cross-validation -> exp/<name>_<features>_<head>_<cv>  (steps/train_cv.sh)
      (no utt2emo: inference with --infer-model -> exp/<name>_infer    (steps/infer.sh))
-  3  report             results.json -> RESULTS.md row, confusion matrix
+  3  report             results.json -> exp/RESULTS.md row (yours; RESULTS.md is the curated table), confusion matrix
 e.g.: $0 --data-dir ~/kaldi/egs/swbd/s5c/data/train --utt2emo my_labels/utt2emo
       $0 --data-dir data_in/calls --infer-model emotion2vec_plus_base   # inference only"
 
@@ -95,10 +95,10 @@ fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   if [ -f "$data/utt2emo" ]; then
-    echo "Stage 3: report: $exp/results.json -> RESULTS.md"
-    python -m emotion2vec.bin.append_results "$exp/results.json" RESULTS.md --exp "$exp" \
+    echo "Stage 3: report: $exp/results.json -> exp/RESULTS.md"
+    python -m emotion2vec.bin.append_results "$exp/results.json" exp/RESULTS.md --exp "$exp" \
       --reference "your data: no published numbers"
-    cat RESULTS.md
+    cat exp/RESULTS.md
     echo "Confusion matrix: $PWD/$exp/confusion.png"
   else
     exp=exp/$(basename "$data")_infer

@@ -13,7 +13,7 @@ Stages (--stage N --stop-stage M):
   0  data preparation   \$EMOBOX/data/<dataset> -> data/emobox_<dataset>[_to_<track2 set>]  (local/prepare_emobox.py)
   1  features           data dir -> feats/<data>_<features>        (steps/extract_feats.sh)
   2  training           cross-validation -> exp/<data>_<features>_<head>_<cv>  (steps/train_cv.sh)
-  3  report             results.json -> RESULTS.md row, confusion matrix
+  3  report             results.json -> exp/RESULTS.md row (yours; RESULTS.md is the curated table), confusion matrix
 e.g.: $0 --corpus-dir /data/EmoBox --audio-root /data/EmoBox --dataset emodb
       $0 --dataset iemocap --cross-test RAVDESS --track2-audio-root /data/track2/RAVDESS"
 
@@ -87,9 +87,9 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
 fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
-  echo "Stage 3: report: $exp/results.json -> RESULTS.md"
+  echo "Stage 3: report: $exp/results.json -> exp/RESULTS.md"
   reference="no published reference in this toolkit's sources for EmoBox $dataset${cross_test:+ -> track2 $cross_test}"
-  python -m emotion2vec.bin.append_results "$exp/results.json" RESULTS.md --reference "$reference"
-  cat RESULTS.md
+  python -m emotion2vec.bin.append_results "$exp/results.json" exp/RESULTS.md --reference "$reference"
+  cat exp/RESULTS.md
   echo "Confusion matrix: $PWD/$exp/confusion.png"
 fi

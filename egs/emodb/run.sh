@@ -12,7 +12,7 @@ Stages (--stage N --stop-stage M):
   0  data preparation   \$EMODB -> data/emodb[_pairs][_<classes>]  (local/prepare_emodb.py)
   1  features           data dir -> feats/<data>_<features>        (steps/extract_feats.sh)
   2  training           cross-validation -> exp/<data>_<features>_<head>_<cv>  (steps/train_cv.sh)
-  3  report             results.json -> RESULTS.md row, confusion matrix
+  3  report             results.json -> exp/RESULTS.md row (yours; RESULTS.md is the curated table), confusion matrix
 e.g.: $0 --corpus-dir /data/emodb --folds speaker-pairs --classes conf/emotions_4class.txt"
 
 # Begin configuration section.
@@ -77,9 +77,9 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
 fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
-  echo "Stage 3: report: $exp/results.json -> RESULTS.md"
+  echo "Stage 3: report: $exp/results.json -> exp/RESULTS.md"
   reference="no published reference in this toolkit's sources for EmoDB"
-  python -m emotion2vec.bin.append_results "$exp/results.json" RESULTS.md --reference "$reference"
-  cat RESULTS.md
+  python -m emotion2vec.bin.append_results "$exp/results.json" exp/RESULTS.md --reference "$reference"
+  cat exp/RESULTS.md
   echo "Confusion matrix: $PWD/$exp/confusion.png"
 fi

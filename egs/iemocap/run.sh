@@ -13,7 +13,7 @@ Stages (--stage N --stop-stage M):
   0  data preparation   \$IEMOCAP -> data/iemocap[_<subset>]        (local/prepare_iemocap.py)
   1  features           data dir -> feats/<data>_<features>        (steps/extract_feats.sh)
   2  training           cross-validation -> exp/<data>_<features>_<head>_<cv>  (steps/train_cv.sh)
-  3  report             results.json -> RESULTS.md row, confusion matrix
+  3  report             results.json -> exp/RESULTS.md row (yours; RESULTS.md is the curated table), confusion matrix
 e.g.: $0 --corpus-dir /data/IEMOCAP_full_release --feat-type emotion2vec --model emotion2vec_base"
 
 # Begin configuration section.
@@ -78,7 +78,7 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
 fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
-  echo "Stage 3: report: $exp/results.json -> RESULTS.md"
+  echo "Stage 3: report: $exp/results.json -> exp/RESULTS.md"
   case $subset/$cv in
     all/auto|all/leave-one-session-out)
       reference="emotion2vec paper (base, frame-level head, 5531 utts, LOSO): WA 71.79; with validation on the test fold: 74.48" ;;
@@ -86,7 +86,7 @@ if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
       reference="emotion2vec paper (base, leave-one-speaker-out, 10 folds): WA 72.94" ;;
     *) reference="no published reference for this protocol" ;;
   esac
-  python -m emotion2vec.bin.append_results "$exp/results.json" RESULTS.md --reference "$reference"
-  cat RESULTS.md
+  python -m emotion2vec.bin.append_results "$exp/results.json" exp/RESULTS.md --reference "$reference"
+  cat exp/RESULTS.md
   echo "Confusion matrix: $PWD/$exp/confusion.png"
 fi

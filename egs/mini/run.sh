@@ -15,7 +15,7 @@ Stages (--stage N --stop-stage M):
      (local/prepare_iemocap.py, sentence and dialog audio), mix wav.scp forms -> data/mini
   1  features           data/mini -> feats/mini_<features>           (steps/extract_feats.sh)
   2  training           cross-validation -> exp/mini_<features>_<head>_<cv>  (steps/train_cv.sh)
-  3  report             results.json -> RESULTS.md row; prints the table and the confusion matrix path
+  3  report             results.json -> exp/RESULTS.md row (yours; RESULTS.md is the curated table); prints the table and the confusion matrix path
 e.g.: $0                      # the demo (make demo)
       $0 --feat-type emotion2vec --model /path/to/emotion2vec_base.pt"
 
@@ -82,9 +82,9 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
 fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
-  echo "Stage 3: report: $exp/results.json -> RESULTS.md"
-  python -m emotion2vec.bin.append_results "$exp/results.json" RESULTS.md \
+  echo "Stage 3: report: $exp/results.json -> exp/RESULTS.md"
+  python -m emotion2vec.bin.append_results "$exp/results.json" exp/RESULTS.md \
     --reference "synthetic corpus: no published numbers" --exp "$exp"
-  cat RESULTS.md
+  cat exp/RESULTS.md
   echo "Confusion matrix: $PWD/$exp/confusion.png"
 fi

@@ -13,7 +13,7 @@ Stages (--stage N --stop-stage M):
   0  data preparation   \$THAI_SER -> data/thai_ser_<mic>[_4class] (+ _zoom, _zoomtest)  (local/prepare_thai_ser.py)
   1  features           data dir -> feats/<data>_<features>        (steps/extract_feats.sh)
   2  training           cross-validation -> exp/<data>_<features>_<head>_<cv>  (steps/train_cv.sh)
-  3  report             results.json -> RESULTS.md row, confusion matrix
+  3  report             results.json -> exp/RESULTS.md row (yours; RESULTS.md is the curated table), confusion matrix
 e.g.: $0 --corpus-dir /data/thai_ser --mic clip --classes conf/emotions_4class.txt"
 
 # Begin configuration section.
@@ -87,13 +87,13 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
 fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
-  echo "Stage 3: report: $exp/results.json -> RESULTS.md"
+  echo "Stage 3: report: $exp/results.json -> exp/RESULTS.md"
   reference="no published reference in this toolkit's sources for THAI SER"
-  python -m emotion2vec.bin.append_results "$exp/results.json" RESULTS.md --reference "$reference"
+  python -m emotion2vec.bin.append_results "$exp/results.json" exp/RESULTS.md --reference "$reference"
   if "$zoom_test"; then
-    python -m emotion2vec.bin.append_results "${exp}_zoomtest/results.json" RESULTS.md \
+    python -m emotion2vec.bin.append_results "${exp}_zoomtest/results.json" exp/RESULTS.md \
       --reference "Zoom test condition (studio-trained fold models)"
   fi
-  cat RESULTS.md
+  cat exp/RESULTS.md
   echo "Confusion matrix: $PWD/$exp/confusion.png"
 fi

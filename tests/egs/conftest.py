@@ -1,6 +1,6 @@
 """Recipe copies in a temporary egs/ tree, so tests never write into the repository's recipes.
 
-The copy keeps the recipe's own files (run.sh, conf/, RESULTS.md) and links steps/ utils/
+The copy keeps the recipe's code and settings (run.sh, conf/; not RESULTS.md) and links steps/ utils/
 local/ path.sh cmd.sh db.sh to the repository like the real symlinks do; the job back end is
 chosen as a user does, with cmd_backend=local|slurm in the environment (the real cmd.sh).
 """

@@ -19,8 +19,9 @@ def make_recipe(name: str, dest: Path) -> Path:
     src = REPO / "egs" / name
     d = dest / "egs" / name
     d.mkdir(parents=True)
-    for f in ("run.sh", "RESULTS.md"):
-        shutil.copy2(src / f, d / f)
+    # Code and configuration only: RESULTS.md is documentation, and whatever a user's own runs
+    # left in the tree (data/ exp/ feats/ corpus/) must not reach the tests.
+    shutil.copy2(src / "run.sh", d / "run.sh")
     shutil.copytree(src / "conf", d / "conf")
     for link in ("steps", "utils", "local", "path.sh", "cmd.sh", "db.sh"):
         if (src / link).is_symlink():

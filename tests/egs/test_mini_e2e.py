@@ -20,24 +20,33 @@ def check_run(d, out):
     assert (d / "data/mini/segments").is_file()
     res = json.loads((exp / "results.json").read_text())
     assert res["wa"]["mean"] > 50, res["wa"]  # chance is 25 %: the prosody task is learnt
-    rows = [ln for ln in (d / "RESULTS.md").read_text().splitlines() if "mini_fbank_e2v" in ln]
+    rows = [ln for ln in (d / "exp" / "RESULTS.md").read_text().splitlines() if "mini_fbank_e2v" in ln]
     assert len(rows) == 1 and "synthetic corpus" in rows[0]
     assert (exp / "confusion.png").stat().st_size > 1000
     assert f"Confusion matrix: {exp}/confusion.png" in out
     return exp
 
 
+def _tracked(d):
+    return {p.relative_to(d): p.read_bytes() for p in [d / "run.sh", *(d / "conf").rglob("*")]
+            if p.is_file()}
+
+
 def test_mini_end_to_end_local(recipe):
     d = recipe("mini")
+    before = _tracked(d)
     r = run_recipe(d, *SMALL)
     assert r.returncode == 0, r.stdout[-3000:]
     exp = check_run(d, r.stdout)
+    # a run edits no file of the recipe (make demo leaves `git status` clean), and writes its
+    # row into the generated exp/RESULTS.md, never the curated RESULTS.md
+    assert _tracked(d) == before and not (d / "RESULTS.md").exists()
     assert "run.py" in (exp / "cmd").read_text() or "run.py" in r.stdout
     # a rerun resumes: the corpus is kept, finished jobs and folds are not redone
     r = run_recipe(d, *SMALL)
     assert r.returncode == 0, r.stdout[-3000:]
     assert "is complete with these settings; kept" in r.stdout
-    rows = [ln for ln in (d / "RESULTS.md").read_text().splitlines() if "mini_fbank_e2v" in ln]
+    rows = [ln for ln in (d / "exp" / "RESULTS.md").read_text().splitlines() if "mini_fbank_e2v" in ln]
     assert len(rows) == 2 and rows[0].split("|")[6:10] == rows[1].split("|")[6:10]
 
 
