@@ -142,7 +142,12 @@ def guard_main(prog: str) -> int:
 def die_with_parent() -> None:
     """SIGTERM this process when the step that started it dies (Linux; see the module doc)."""
     want = os.environ.get("E2V_STEP_PID")
-    if not want or not sys.platform.startswith("linux") or str(os.getppid()) != want:
+    if not want or not want.isdigit() or not sys.platform.startswith("linux"):
+        return
+    if str(os.getppid()) != want:
+        if _pid_alive(int(want)):
+            return  # started by something else under that step (a nested launcher)
+        os.kill(os.getpid(), signal.SIGTERM)  # the step died before we got here
         return
     try:
         import ctypes
@@ -155,6 +160,16 @@ def die_with_parent() -> None:
         return
     if str(os.getppid()) != want:  # it died before prctl took effect
         os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
 
 
 if __name__ == "__main__":

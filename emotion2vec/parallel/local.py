@@ -41,8 +41,34 @@ class _Terminate(Exception):
     pass
 
 
-def _raise_terminate(signum, _frame):
-    raise _Terminate(signum)
+class _Signals:
+    """SIGTERM and SIGINT end the run (as _Terminate / KeyboardInterrupt) only inside
+    `waitpid`; one that comes while tasks are being started waits until then."""
+
+    def __init__(self):
+        self.waiting = False
+        self.pending: Optional[int] = None
+        self.old = {s: signal.signal(s, self._handle) for s in (signal.SIGTERM, signal.SIGINT)}
+
+    def _handle(self, signum, _frame):
+        if not self.waiting:
+            self.pending = signum
+            return
+        self.waiting = False
+        raise KeyboardInterrupt if signum == signal.SIGINT else _Terminate(signum)
+
+    def waitpid(self):
+        self.waiting = True
+        try:
+            if self.pending is not None:
+                self._handle(self.pending, None)
+            return os.waitpid(-1, 0)
+        finally:
+            self.waiting = False
+
+    def restore(self):
+        for s, h in self.old.items():
+            signal.signal(s, h)
 
 
 def usage(prog: str = PROG) -> str:
@@ -91,7 +117,9 @@ def run_local(req, threads: int, ngpu: int, gpus: List[str], max_jobs: int) -> i
     running = {}  # pid -> (Task, assigned gpus)
     free_gpus = list(gpus)
     failed = []
-    old_term = signal.signal(signal.SIGTERM, _raise_terminate)
+    # SIGTERM / Ctrl-C stop the run only while it waits: a task being started is always
+    # registered first, so that it is stopped too (see _Signals).
+    sig = _Signals()
     guard = Guard(PROG)
     try:
         die_with_parent()
@@ -112,7 +140,7 @@ def run_local(req, threads: int, ngpu: int, gpus: List[str], max_jobs: int) -> i
                 guard.watch(t.pid)
             if not running:
                 continue
-            pid, status = os.waitpid(-1, 0)
+            pid, status = sig.waitpid()
             if pid not in running:
                 continue
             t, mine = running.pop(pid)
@@ -137,7 +165,7 @@ def run_local(req, threads: int, ngpu: int, gpus: List[str], max_jobs: int) -> i
         return 130
     finally:
         guard.close()
-        signal.signal(signal.SIGTERM, old_term)
+        sig.restore()
     if failed:
         failed.sort()
         print(summarize(PROG, failed, len(req.task_ids), req.jobname), file=sys.stderr)
