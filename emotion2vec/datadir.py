@@ -18,7 +18,6 @@ import os
 import random
 import re
 import shutil
-import sys
 import unicodedata
 from collections import Counter, OrderedDict
 from pathlib import Path

@@ -24,7 +24,7 @@ import signal
 import subprocess
 import sys
 import time
-from typing import List, Optional
+from typing import List
 
 GRACE = 5.0  # seconds between SIGTERM and SIGKILL of a task's process group
 

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from featsteps import STEP, read_feats, run_step
+from killing import processes_mentioning, start_in_session, wait_for, wait_gone
 
 SLOW = 0.15  # seconds each utterance's pipe sleeps: kills land in every phase of a run
 
@@ -33,25 +34,7 @@ def slow_copy(corpus, dest: Path, sleep: float = SLOW) -> Path:
 
 
 def start_step(*args) -> subprocess.Popen:
-    """The step in a session of its own (so that the whole of it can be killed, as
-    `timeout -s KILL` or Ctrl-C in a terminal do)."""
-    return subprocess.Popen(["bash", str(STEP), *map(str, args)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
-
-
-def processes_mentioning(text: str):
-    out = subprocess.run(["pgrep", "-af", text], capture_output=True, text=True).stdout
-    return [ln for ln in out.splitlines() if "pgrep" not in ln]
-
-
-def wait_gone(text: str, timeout: float = 10.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        left = processes_mentioning(text)
-        if not left:
-            return []
-        time.sleep(0.1)
-    return processes_mentioning(text)
+    return start_in_session(["bash", STEP, *args])
 
 
 def assert_equal_feats(a, b):
@@ -72,9 +55,7 @@ def test_second_run_into_the_same_feat_dir_is_refused(corpus, slow_ref, tmp_path
     data = slow_copy(corpus, tmp_path / "data")
     feats = tmp_path / "feats"
     first = start_step("--nj", 2, "--feat-type", "fbank", data, feats)
-    deadline = time.time() + 20
-    while not (feats / "data").is_dir() and time.time() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: (feats / "data").is_dir())
     second = run_step("--nj", 2, "--feat-type", "fbank", data, feats, check=False)
     out, err = first.communicate(timeout=120)
     assert first.returncode == 0, out + err
@@ -157,10 +138,7 @@ def test_a_leftover_job_of_an_earlier_run_is_waited_for(corpus, slow_ref, tmp_pa
              "--feat-type", "fbank", f"{data}/split1/1", str(feats)],
             stdout=f, stderr=subprocess.STDOUT)
     lock = feats / "data" / ".lock.1"
-    deadline = time.time() + 30
-    while f'"pid": {leftover.pid}' not in (lock.read_text() if lock.is_file() else "") \
-            and time.time() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: f'"pid": {leftover.pid}' in (lock.read_text() if lock.is_file() else ""))
     p = run_step("--nj", 1, "--feat-type", "fbank", data, feats)
     assert leftover.wait(timeout=60) == 0, log.read_text()
     job_log = (feats / "log" / "extract.1.log").read_text()

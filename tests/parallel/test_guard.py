@@ -12,31 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from killing import alive, wait_for
+
 ROOT = Path(__file__).resolve().parents[2]
 RUN = str(ROOT / "utils" / "parallel" / "run.py")
 SLURM = str(ROOT / "utils" / "parallel" / "slurm.py")
 QUEUE = str(ROOT / "utils" / "parallel" / "queue.py")
 
 pytestmark = pytest.mark.timeout(90)
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # a zombie (reaped by nobody yet) counts as gone
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.is_file() and stat.read_text().split(")")[-1].split()[0] == "Z")
-
-
-def wait_for(pred, timeout=20.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
 
 
 def pids_in(d: Path):
