@@ -64,9 +64,9 @@ for b in skip_bad trust_remote_code; do
 done
 
 [ -e "$src" ] || die "no such data dir or wav.scp: $src"
-mkdir -p "$dir/log"
 # The outputs (utt2emo, ...) must never land on the input's own files.
-[ "$(readlink -f "$src")" != "$(readlink -f "$dir")" ] || die "<out-dir> is the input $src; use another directory"
+[ "$(readlink -m "$src")" != "$(readlink -m "$dir")" ] || die "<out-dir> is the input $src; use another directory"
+mkdir -p "$dir/log"
 # One run at a time per output dir; the jobs stop when this script dies.
 exec {lock_fd}<>"$dir/.lock"
 python -m emotion2vec.bin.lock_dir --fd "$lock_fd" --pid $$ --command "$cmdline" "$dir"

@@ -46,7 +46,7 @@ exp=$3
 [ -d "$data" ] || { echo "$0: error: no such data directory: $data" >&2; exit 1; }
 [ -f "$feats/feats.scp" ] || { echo "$0: error: no $feats/feats.scp (run steps/extract_feats.sh)" >&2; exit 1; }
 for d in "$data" "$feats"; do  # the experiment's files must never land on its inputs
-  [ "$(readlink -f "$d")" != "$(readlink -f "$exp")" ] || { echo "$0: error: <exp-dir> is the input $d; use another directory" >&2; exit 1; }
+  [ "$(readlink -m "$d")" != "$(readlink -m "$exp")" ] || { echo "$0: error: <exp-dir> is the input $d; use another directory" >&2; exit 1; }
 done
 mkdir -p "$exp/log"
 # One run at a time per experiment dir; the fold jobs stop when this script dies.

@@ -199,7 +199,8 @@ def remove_outputs(out_dir: os.PathLike) -> None:
     out = Path(out_dir)
     for name in OUTPUTS:
         (out / name).unlink(missing_ok=True)
-    for tmp in list(out.glob(".*.tmp")) + list(out.glob(".*.tmp.npy")):
+    for tmp in list(out.glob(".*.tmp")) + list(out.glob(".*.tmp.npy")) + \
+            list(out.glob("embeddings.*.tmp")):
         tmp.unlink(missing_ok=True)
     if (out / "windows").is_dir():
         shutil.rmtree(out / "windows")
