@@ -35,3 +35,26 @@ def run_recipe(d: Path, *args, env=None, timeout=600) -> subprocess.CompletedPro
     e.update(env or {})
     return subprocess.run(["./run.sh", *map(str, args)], cwd=d, env=e, text=True,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+
+
+def kaldi_asr_dir(tmp_path):
+    """A data dir as an ASR recipe leaves it: recordings + segments, text, no emotion files."""
+    from lookalike import tone
+    d = tmp_path / "asr" / "train"
+    d.mkdir(parents=True)
+    for rec in ("callA", "callB"):
+        tone(tmp_path / "asr" / "wav" / f"{rec}.wav", seconds=2.0)
+    (d / "wav.scp").write_text(f"callA {tmp_path}/asr/wav/callA.wav\n"
+                               f"callB sox {tmp_path}/asr/wav/callB.wav -t wav - |\n")
+    utts = [f"spk{s}-call{r}-{i}" for s in (1, 2) for r in "AB" for i in (1, 2)]
+    (d / "segments").write_text("".join(
+        f"{u} call{u[9]} {0.2 + 0.8 * int(u[-1]) - 0.8:.2f} {0.8 * int(u[-1]):.2f}\n"
+        for u in utts))
+    (d / "utt2spk").write_text("".join(f"{u} {u[:4]}\n" for u in utts))
+    (d / "spk2utt").write_text("".join(
+        f"spk{s} " + " ".join(u for u in utts if u.startswith(f"spk{s}")) + "\n" for s in (1, 2)))
+    (d / "text").write_text("".join(f"{u} hello there\n" for u in utts))
+    labels = tmp_path / "utt2emo"
+    labels.write_text("".join(f"{u} {'sad' if i % 2 else 'ang'}\n"
+                              for i, u in enumerate(reversed(utts))))  # unsorted on purpose
+    return d, labels, utts

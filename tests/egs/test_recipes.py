@@ -2,7 +2,7 @@
 
 import pytest
 
-from recipetree import REPO, run_recipe
+from recipetree import REPO, kaldi_asr_dir, run_recipe
 from lookalike import make_emobox, make_emodb, make_iemocap, make_thai
 
 RECIPES = ("iemocap", "emodb", "thai_ser", "emobox", "mini", "custom")
@@ -104,29 +104,6 @@ def test_emobox_stage0(recipe, tmp_path):
     assert r.returncode == 0, r.stdout
     assert (d / "data/emobox_emodb/emotions.txt").read_text() == "angry\nboredom\nneutral\n"
     assert sorted(p.name for p in (d / "data/emobox_emodb/cv").iterdir()) == ["fold1", "fold2"]
-
-
-def kaldi_asr_dir(tmp_path):
-    """A data dir as an ASR recipe leaves it: recordings + segments, text, no emotion files."""
-    from lookalike import tone
-    d = tmp_path / "asr" / "train"
-    d.mkdir(parents=True)
-    for rec in ("callA", "callB"):
-        tone(tmp_path / "asr" / "wav" / f"{rec}.wav", seconds=2.0)
-    (d / "wav.scp").write_text(f"callA {tmp_path}/asr/wav/callA.wav\n"
-                               f"callB sox {tmp_path}/asr/wav/callB.wav -t wav - |\n")
-    utts = [f"spk{s}-call{r}-{i}" for s in (1, 2) for r in "AB" for i in (1, 2)]
-    (d / "segments").write_text("".join(
-        f"{u} call{u[9]} {0.2 + 0.8 * int(u[-1]) - 0.8:.2f} {0.8 * int(u[-1]):.2f}\n"
-        for u in utts))
-    (d / "utt2spk").write_text("".join(f"{u} {u[:4]}\n" for u in utts))
-    (d / "spk2utt").write_text("".join(
-        f"spk{s} " + " ".join(u for u in utts if u.startswith(f"spk{s}")) + "\n" for s in (1, 2)))
-    (d / "text").write_text("".join(f"{u} hello there\n" for u in utts))
-    labels = tmp_path / "utt2emo"
-    labels.write_text("".join(f"{u} {'sad' if i % 2 else 'ang'}\n"
-                              for i, u in enumerate(reversed(utts))))  # unsorted on purpose
-    return d, labels, utts
 
 
 def test_custom_stage0_and_features(recipe, tmp_path):
