@@ -33,7 +33,7 @@ import soundfile as sf
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import prep_common as pc  # noqa: E402,F401  (puts the repository on sys.path)
 from emotion2vec.errors import E2VError  # noqa: E402
-from emotion2vec.fileio import atomic_write_text  # noqa: E402
+from emotion2vec.fileio import atomic_write_text, replace_dir  # noqa: E402
 
 RATE = 16000
 # Session -> (female voice, male voice); espeak-ng base pitch per gender.
@@ -139,10 +139,16 @@ def make(out: Path, sentences_per_emotion: int = 3) -> int:
                 atomic_write_text(ev / f"{dialog}.txt", "".join(lines))
                 atomic_write_text(ev / "Categorical" / f"{dialog}_e1_cat.txt", "".join(cat_lines))
     atomic_write_text(tmp_top / ".done", stamp)  # complete: a rerun reuses it
-    if top.exists():
-        shutil.rmtree(top)
-    tmp_top.rename(top)
+    replace_dir(tmp_top, top, replaceable=_not_generated)
     return count
+
+
+def _not_generated(top: Path) -> Optional[str]:
+    """Only a corpus this script made may be replaced (never a real IEMOCAP given by mistake)."""
+    done = top / ".done"
+    if done.is_file() and done.read_text().startswith("make_mini_corpus "):
+        return None
+    return "it is not a corpus local/make_mini_corpus.py generated (no .done stamp of it)"
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -59,12 +59,13 @@ mkdir -p "$featdir"
 exec {lock_fd}<>"$featdir/.lock"
 python -m emotion2vec.bin.lock_dir --fd "$lock_fd" --pid $$ --command "$cmdline" "$featdir"
 export E2V_STEP_PID=$$
-# Like Kaldi: features of an earlier run are moved aside, not validated or mixed in.
+# Like Kaldi: features of an earlier run are moved aside, not validated or mixed in (an
+# older backup is kept as <file>.~N~, never overwritten).
 for f in feats.scp utt2num_frames; do
   if [ -f "$data/$f" ]; then
     mkdir -p "$data/.backup"
     echo "$0: moving $data/$f to $data/.backup"
-    mv "$data/$f" "$data/.backup/$f"
+    mv --backup=numbered "$data/$f" "$data/.backup/$f"
   fi
 done
 validate_data_dir.sh --no-feats "$data" || die "data dir $data does not validate"

@@ -88,3 +88,39 @@ def test_corpus_preparation_never_replaces_the_corpus(tmp_path):
         r = subprocess.run(prep + [str(out)], capture_output=True, text=True)
         assert r.returncode == 1 and "it is or holds the input" in r.stderr, r.stderr
         assert snapshot(top) == before
+
+
+def test_mini_corpus_generator_never_replaces_a_real_corpus(tmp_path):
+    from lookalike import make_iemocap
+
+    top = make_iemocap(tmp_path / "c")  # e.g. --corpus-dir pointed at the real IEMOCAP's parent
+    assert top.name == "IEMOCAP_full_release"
+    before = snapshot(top)
+    r = subprocess.run([sys.executable, str(REPO / "local" / "make_mini_corpus.py"),
+                        "--sentences-per-emotion", "1", str(top.parent)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "it is not a corpus local/make_mini_corpus.py generated" in \
+        r.stderr, r.stderr
+    assert snapshot(top) == before
+
+
+def test_extraction_keeps_every_earlier_feats_scp(tmp_path):
+    """The data dir's own feats.scp (e.g. an ASR recipe's MFCCs) is moved to .backup, and a
+    later run's backup never overwrites it."""
+    from lookalike import tone
+
+    data = tmp_path / "data"
+    data.mkdir()
+    tone(tmp_path / "a.wav", seconds=1.0)
+    (data / "wav.scp").write_text(f"spk1-a {tmp_path}/a.wav\n")
+    (data / "utt2spk").write_text("spk1-a spk1\n")
+    (data / "spk2utt").write_text("spk1 spk1-a\n")
+    (data / "feats.scp").write_text("spk1-a /asr/mfcc/raw_mfcc.1.ark:7\n")
+    step = [str(REPO / "steps" / "extract_feats.sh"), "--nj", "1", "--feat-type", "fbank",
+            str(data)]
+    for k in (1, 2):
+        r = subprocess.run(step + [str(tmp_path / f"f{k}")], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+    backups = sorted((data / ".backup").glob("feats.scp*"))
+    texts = [p.read_text() for p in backups]
+    assert "spk1-a /asr/mfcc/raw_mfcc.1.ark:7\n" in texts and len(texts) == 2, texts
