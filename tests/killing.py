@@ -45,3 +45,26 @@ def alive(pid: int) -> bool:
         return False
     stat = Path(f"/proc/{pid}/stat")
     return not (stat.is_file() and stat.read_text().split(")")[-1].split()[0] == "Z")
+
+
+def kill_at_random(start, rng, cycles: int, max_delay: float, survivors: str):
+    """`cycles` times: `start()` a run (a Popen from start_in_session), SIGKILL the whole of
+    it after a random moment in (0.05, max_delay) s unless it finished first (then it must have
+    succeeded), and check that no process matching `survivors` outlives it.  Returns what
+    happened per cycle ("killed" | "finished")."""
+    import signal
+
+    outcomes = []
+    for cycle in range(cycles):
+        p = start()
+        try:
+            out, err = p.communicate(timeout=rng.uniform(0.05, max_delay))
+            assert p.returncode == 0, f"cycle {cycle}: {out}{err}"
+            outcomes.append("finished")
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.communicate()
+            outcomes.append("killed")
+        left = wait_gone(survivors, timeout=8)
+        assert left == [], f"cycle {cycle}: outlived the step: {left}"
+    return outcomes

@@ -78,14 +78,19 @@ class Guard:
                 pass
 
 
-def _alive(pgid: int) -> bool:
+def _exists(pid: int, kill=os.kill) -> bool:
+    """Whether process (or, with kill=os.killpg, process group) `pid` exists."""
     try:
-        os.killpg(pgid, 0)
+        kill(pid, 0)
         return True
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
+
+
+def _alive(pgid: int) -> bool:
+    return _exists(pgid, os.killpg)
 
 
 def _stop_groups(groups: List[int]) -> int:
@@ -145,7 +150,7 @@ def die_with_parent() -> None:
     if not want or not want.isdigit() or not sys.platform.startswith("linux"):
         return
     if str(os.getppid()) != want:
-        if _pid_alive(int(want)):
+        if _exists(int(want)):
             return  # started by something else under that step (a nested launcher)
         os.kill(os.getpid(), signal.SIGTERM)  # the step died before we got here
         return
@@ -160,16 +165,6 @@ def die_with_parent() -> None:
         return
     if str(os.getppid()) != want:  # it died before prctl took effect
         os.kill(os.getpid(), signal.SIGTERM)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
 
 
 if __name__ == "__main__":

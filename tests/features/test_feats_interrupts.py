@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from featsteps import STEP, read_feats, run_step
-from killing import processes_mentioning, start_in_session, wait_for, wait_gone
+from killing import (kill_at_random, processes_mentioning, start_in_session, wait_for,
+                     wait_gone)
 
 SLOW = 0.15  # seconds each utterance's pipe sleeps: kills land in every phase of a run
 
@@ -95,22 +96,12 @@ def test_twenty_kills_at_random_points_then_equal_to_a_clean_run(corpus, slow_re
     runs. The feat dir never breaks, and the final features equal a clean run's."""
     seed = int(os.environ.get("E2V_STRESS_SEED", "20261202"))
     rng = random.Random(seed)
+    print(f"E2V_STRESS_SEED={seed}")  # shown on failure: rerun with it to reproduce
     data = slow_copy(corpus, tmp_path / "data")
     feats = tmp_path / "feats"
-    outcomes = []
-    for cycle in range(20):
-        nj = rng.randint(1, 4)
-        p = start_step("--nj", nj, "--feat-type", "fbank", data, feats)
-        delay = rng.uniform(0.05, 3.5)
-        try:
-            out, err = p.communicate(timeout=delay)
-            outcomes.append("finished")
-            assert p.returncode == 0, f"cycle {cycle} (seed {seed}): {out}{err}"
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.communicate()
-            outcomes.append("killed")
-        assert wait_gone(str(data)) == [], f"cycle {cycle} (seed {seed}): jobs outlived the step"
+    outcomes = kill_at_random(
+        lambda: start_step("--nj", rng.randint(1, 4), "--feat-type", "fbank", data, feats),
+        rng, 20, 3.5, str(data))
     assert outcomes.count("killed") >= 10, outcomes
     # two concurrent runs: one does the work, the other is refused (or finds it all done)
     runs = [start_step("--nj", 3, "--feat-type", "fbank", data, feats) for _ in range(2)]
@@ -154,8 +145,13 @@ def test_a_replaced_wav_or_changed_pipe_redoes_its_job(data_copy, tmp_path):
     run_step("--nj", 3, "--feat-type", "fbank", data, feats)
     before = read_feats(feats)
     scp = dict(ln.split(maxsplit=1) for ln in (data / "wav.scp").read_text().splitlines())
-    # the same path, other audio (a user re-recorded or re-converted the file)
-    target = Path(scp["spk2-u01"])
+    # the same path, other audio (a user re-recorded or re-converted the file); a private copy
+    # (the corpus's wavs are shared by the session)
+    target = tmp_path / "spk2-u01.wav"
+    target.write_bytes(Path(scp["spk2-u01"]).read_bytes())
+    (data / "wav.scp").write_text((data / "wav.scp").read_text().replace(scp["spk2-u01"],
+                                                                         str(target)))
+    run_step("--nj", 3, "--feat-type", "fbank", data, feats)
     target.write_bytes(Path(scp["spk3-u03"]).read_bytes())
     p = run_step("--nj", 3, "--feat-type", "fbank", data, feats)
     assert "(to run: 2)" in p.stdout, p.stdout

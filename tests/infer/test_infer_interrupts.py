@@ -9,7 +9,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from killing import start_in_session, wait_for, wait_gone
+from killing import kill_at_random, start_in_session, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 STEP = ROOT / "steps" / "infer.sh"
@@ -17,11 +17,20 @@ ENV = dict(os.environ, OMP_NUM_THREADS="1")
 
 
 def slow_data(audio_data: Path, dest: Path) -> Path:
-    """The test audio with every entry a pipe that sleeps first (a run takes seconds)."""
+    """A private copy of the test audio (wavs included) with every entry a pipe that sleeps
+    first (a run takes seconds)."""
     shutil.copytree(audio_data, dest)
-    lines = [ln.split(maxsplit=1) for ln in (dest / "wav.scp").read_text().splitlines()]
-    (dest / "wav.scp").write_text("".join(f"{u} sleep 0.3; cat {w} |\n" for u, w in lines))
+    (dest / "wavs").mkdir()
+    lines = []
+    for u, w in (ln.split(maxsplit=1) for ln in (dest / "wav.scp").read_text().splitlines()):
+        shutil.copy(w, dest / "wavs" / Path(w).name)
+        lines.append(f"{u} sleep 0.3; cat {dest / 'wavs' / Path(w).name} |\n")
+    (dest / "wav.scp").write_text("".join(lines))
     return dest
+
+
+def files(d: Path):
+    return {p.relative_to(d): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
 
 
 def infer(model, data, out, *extra):
@@ -48,41 +57,27 @@ def test_kills_concurrency_and_a_replaced_wav(tmp_path, audio_data, plus_model):
     assert f"{out} is in use by another run (pid {first.pid} on host" in second.stderr
     os.killpg(first.pid, signal.SIGKILL)
     first.communicate()
-    rng = random.Random(3)
-    for cycle in range(4):
-        p = start_in_session(argv, env=ENV)
-        try:
-            p.communicate(timeout=rng.uniform(0.3, 5.0))
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.communicate()
-        assert wait_gone(f"emotion2vec.bin.infer .* {data}", timeout=8) == [], \
-            f"cycle {cycle}: jobs outlived the step"
+    kill_at_random(lambda: start_in_session(argv, env=ENV), random.Random(3), 4, 5.0,
+                   f"emotion2vec.bin.infer .* {data}")
     r = infer(plus_model, data, out)
     assert r.returncode == 0, r.stderr
     assert outputs(out) == outputs(clean)
     assert not list(out.rglob("*.tmp")), "temporary files left behind"
     # a wav replaced at the same path: its job is redone, the others are kept
-    wavs = dict(ln.split(maxsplit=1) for ln in (audio_data / "wav.scp").read_text().splitlines())
-    victim = Path(wavs["spk2-c"])
-    saved = victim.read_bytes()
-    try:
-        victim.write_bytes(Path(wavs["spk3-long"]).read_bytes())
-        r = infer(plus_model, data, out)
-        assert r.returncode == 0, r.stderr
-        logs = [(out / "log" / f"infer.{n}.log").read_text() for n in (1, 2, 3)]
-        assert sum("already done" in log for log in logs) == 2, logs
-        assert outputs(out)["scores.jsonl"] != outputs(clean)["scores.jsonl"]
-    finally:
-        victim.write_bytes(saved)
+    (data / "wavs" / "spk2-c.wav").write_bytes((data / "wavs" / "spk3-long.wav").read_bytes())
+    r = infer(plus_model, data, out)
+    assert r.returncode == 0, r.stderr
+    logs = [(out / "log" / f"infer.{n}.log").read_text() for n in (1, 2, 3)]
+    assert sum("already done" in log for log in logs) == 2, logs
+    assert outputs(out)["scores.jsonl"] != outputs(clean)["scores.jsonl"]
 
 
 def test_output_dir_may_not_be_the_input(tmp_path, audio_data, plus_model):
     data = tmp_path / "data"
     shutil.copytree(audio_data, data)
-    before = {p.name: p.read_bytes() for p in data.iterdir()}
+    before = files(data)
     r = infer(plus_model, data, data)
     assert r.returncode == 1 and "<out-dir> is the input" in r.stderr
     r = infer(plus_model, data, tmp_path / "x" / ".." / "data")  # the same dir, spelt otherwise
     assert r.returncode == 1 and "<out-dir> is the input" in r.stderr
-    assert {p.name: p.read_bytes() for p in data.iterdir()} == before  # utt2emo untouched
+    assert files(data) == before  # utt2emo untouched

@@ -2,18 +2,16 @@
 without training utterances (steps/score.sh, emotion2vec.bin.score, train_cv_merge)."""
 
 import contextlib
-import importlib
 import io
 import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from traincorpus import make_corpus
+from traincorpus import make_corpus, run_entry_point
 
 REPO = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
@@ -22,21 +20,8 @@ CLASSES = ["ang", "hap", "neu", "sad"]
 
 def py(module, *args):
     """An entry point run in this process: (exit status, stdout, stderr)."""
-    from emotion2vec.bin._cli import run_main
-    mod = importlib.import_module(f"emotion2vec.bin.{module}")
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.argv
-    sys.argv = [module] + [str(a) for a in args]
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                run_main(mod.main, module)
-                code = 0
-            except SystemExit as e:
-                code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-    finally:
-        sys.argv = old
-    return code, out.getvalue(), err.getvalue()
+    r = run_entry_point(module, *args)
+    return r.returncode, r.stdout, r.stderr
 
 
 @pytest.fixture

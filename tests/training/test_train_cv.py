@@ -3,13 +3,12 @@
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from traincorpus import make_corpus
+from traincorpus import make_corpus, run_entry_point
 
 REPO = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
@@ -20,33 +19,7 @@ def sh(*args, cwd=None):
                           text=True, timeout=300)
 
 
-class Result:
-    def __init__(self, returncode, stdout, stderr):
-        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
-
-
-def py(module, *args):
-    """Run an entry point in this process (as `python -m emotion2vec.bin.<module>` would, exit
-    status and messages included): a subprocess per call costs seconds of torch import."""
-    import contextlib
-    import importlib
-    import io
-
-    from emotion2vec.bin._cli import run_main
-    mod = importlib.import_module(f"emotion2vec.bin.{module}")
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.argv
-    sys.argv = [module] + [str(a) for a in args]
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                run_main(mod.main, module)
-                code = 0
-            except SystemExit as e:
-                code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-    finally:
-        sys.argv = old
-    return Result(code, out.getvalue(), err.getvalue())
+py = run_entry_point
 
 
 @pytest.fixture(scope="module")

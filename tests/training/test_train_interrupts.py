@@ -12,7 +12,7 @@ from pathlib import Path
 import kaldi_native_io as kio
 import numpy as np
 
-from killing import processes_mentioning, start_in_session, wait_for, wait_gone
+from killing import kill_at_random, processes_mentioning, start_in_session, wait_for
 from traincorpus import make_corpus
 
 REPO = Path(__file__).resolve().parents[2]
@@ -57,16 +57,8 @@ def test_kills_concurrency_and_changed_features(tmp_path):
     first.communicate()
 
     # SIGKILL of the whole step at random moments, each followed by a rerun at once
-    rng = random.Random(7)
-    for cycle in range(5):
-        p = start(data, feats, exp)
-        try:
-            p.communicate(timeout=rng.uniform(0.3, 8.0))
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.communicate()
-        assert wait_gone(f"train_fold --fold [0-9]+ {exp}", timeout=8) == [], \
-            f"cycle {cycle}: fold jobs outlived the step"
+    kill_at_random(lambda: start(data, feats, exp), random.Random(7), 5, 8.0,
+                   f"train_fold --fold [0-9]+ {exp}")
     r = run(data, feats, exp)
     assert r.returncode == 0, r.stderr
     assert predictions(exp) == predictions(clean)

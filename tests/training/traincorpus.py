@@ -3,6 +3,7 @@ must not import conftest, whose module name every test directory shares)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -55,3 +56,32 @@ def make_corpus(root: Path, *, sessions=3, utts_per_spk=12, dim=16, frames=(4, 1
         '{"feat_type": "emotion2vec", "model": "tiny", "layer": "last", '
         f'"granularity": "{granularity}", "dim": {dim}, "frame_rate": 50}}\n')
     return data, feats
+
+
+class Result:
+    def __init__(self, returncode, stdout, stderr):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def run_entry_point(module, *args):
+    """Run an entry point in this process (as `python -m emotion2vec.bin.<module>` would, exit
+    status and messages included): a subprocess per call costs seconds of torch import."""
+    import contextlib
+    import importlib
+    import io
+
+    from emotion2vec.bin._cli import run_main
+    mod = importlib.import_module(f"emotion2vec.bin.{module}")
+    out, err = io.StringIO(), io.StringIO()
+    old = sys.argv
+    sys.argv = [module] + [str(a) for a in args]
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                run_main(mod.main, module)
+                code = 0
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    finally:
+        sys.argv = old
+    return Result(code, out.getvalue(), err.getvalue())
