@@ -180,7 +180,7 @@ def main() -> None:
 
         measure("fbank", "fbank")
         if not args.skip_emotion2vec:
-            from emotion2vec.models.tiny import make_tiny_checkpoint
+            from emotion2vec.testing.tiny import make_tiny_checkpoint
 
             ckpt = make_tiny_checkpoint(tmp / "e2v_base_random.pt", fmt="state_dict",
                                         embed_dim=768, num_heads=12, depth=8, prenet_depth=4,

@@ -41,7 +41,7 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from emotion2vec.models import encoder  # noqa: E402
+from emotion2vec.models import fastpath  # noqa: E402
 from emotion2vec.models.encoder import Emotion2vec, EncoderConfig  # noqa: E402
 from emotion2vec.models.checkpoint import load_weights  # noqa: E402
 from emotion2vec.features.batching import plan_batches  # noqa: E402
@@ -64,11 +64,11 @@ def speechlike(n: int, seed: int) -> np.ndarray:
 def build(with_reference: bool, seed: int = 0):
     """(our fp32 model, reference or None) with the same random weights."""
     if with_reference:
-        from emotion2vec.models.reference import build_reference
+        from emotion2vec.testing.reference import build_reference
 
         ref, sd = build_reference(num_classes=9, seed=seed)
     else:
-        from emotion2vec.models.tiny import random_state_dict
+        from emotion2vec.testing.tiny import random_state_dict
 
         ref, sd = None, random_state_dict(EncoderConfig(num_classes=9), seed)
     sd = {k: v for k, v in sd.items() if ".decoder." not in k}
@@ -78,7 +78,7 @@ def build(with_reference: bool, seed: int = 0):
 
 
 def ref_extract(ref, wav: np.ndarray, device="cpu") -> np.ndarray:
-    from emotion2vec.models.reference import reference_features
+    from emotion2vec.testing.reference import reference_features
 
     return reference_features(ref, torch.from_numpy(wav).to(device)).float().cpu().numpy()
 
@@ -91,18 +91,18 @@ def ours_set(model, wavs, batch_seconds):
     return out
 
 
-def with_encoder(fn, **settings):
-    """fn() with module settings of ``encoder`` changed for the call (then restored), e.g.
+def with_fastpath(fn, **settings):
+    """fn() with module settings of ``fastpath`` changed for the call (then restored), e.g.
     use_onednn=False (every matmul through F.linear, i.e. MKL) or
     ONEDNN_ATTENTION_MIN_TOKENS=10**9 (attention through SDPA at every length)."""
-    saved = {k: getattr(encoder, k) for k in settings}
+    saved = {k: getattr(fastpath, k) for k in settings}
     for k, v in settings.items():
-        setattr(encoder, k, v)
+        setattr(fastpath, k, v)
     try:
         return fn()
     finally:
         for k, v in saved.items():
-            setattr(encoder, k, v)
+            setattr(fastpath, k, v)
 
 
 def sync(device):
@@ -215,7 +215,7 @@ def cpu_name() -> str:
 def matmul_peak() -> float:
     """GFLOP/s of oneDNN's fp32 matmul (pre-packed weights, as ours runs it) on the encoder's
     main shapes at 10 s: the yardstick of the compute limit (every FLOP at matmul speed)."""
-    from emotion2vec.models.encoder import linear, pack
+    from emotion2vec.models.fastpath import linear, prepack_weight
 
     # (rows, in, out): a (3, 2) conv layer's front-end block, then qkv, proj, fc1, fc2
     shapes = ((4800, 1536, 512), (510, 768, 2304), (510, 768, 768), (510, 768, 3072),
@@ -223,7 +223,7 @@ def matmul_peak() -> float:
     flop = secs = 0.0
     with torch.inference_mode():
         for m, k, n in shapes:
-            x, w = torch.randn(m, k), pack(torch.randn(n, k))
+            x, w = torch.randn(m, k), prepack_weight(torch.randn(n, k))
             for _ in range(3):
                 linear(x, w)
             secs += min(timed(lambda: linear(x, w))[0] for _ in range(10))
@@ -264,13 +264,13 @@ def worker_systems(kind: str, args, ckpt: Path):
         ours = load_model(ckpt)  # as a user loads a model (sets the allocator, see above)
         q8 = Emotion2vecModel(copy.deepcopy(ours.net), labels=ours.labels, precision="int8")
         return {"ours": lambda ws: ours_set(ours, ws, args.batch_seconds),
-                "ours-mkl": lambda ws: with_encoder(
+                "ours-mkl": lambda ws: with_fastpath(
                     lambda: ours_set(ours, ws, args.batch_seconds), use_onednn=False),
-                "ours-sdpa": lambda ws: with_encoder(
+                "ours-sdpa": lambda ws: with_fastpath(
                     lambda: ours_set(ours, ws, args.batch_seconds),
                     ONEDNN_ATTENTION_MIN_TOKENS=10**9),
                 "int8": lambda ws: ours_set(q8, ws, args.batch_seconds)}
-    from emotion2vec.models.reference import build_reference, save_as_plus_model
+    from emotion2vec.testing.reference import build_reference, save_as_plus_model
 
     if kind == "reference-alloc":
         keep_freed_memory()
@@ -388,8 +388,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_model.") as tmp:
         args.ckpt = str(Path(tmp) / "weights")
         if not with_ref:
-            from emotion2vec.models.reference import save_as_plus_model
-            from emotion2vec.models.tiny import random_state_dict
+            from emotion2vec.testing.reference import save_as_plus_model
+            from emotion2vec.testing.tiny import random_state_dict
 
             save_as_plus_model(random_state_dict(EncoderConfig(num_classes=9), args.seed),
                                args.ckpt)

@@ -101,7 +101,8 @@ def bench_utterance_heads(work: Path, scale: float, heads, jobs: int):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from emotion2vec.training.experiment import merge, prepare
+    from emotion2vec.training.experiment import prepare
+    from emotion2vec.training.results import merge
 
     t0 = time.time()
     data, feats, n, _ = make_data(work / "utt", scale, 768, 1)
@@ -127,9 +128,9 @@ def bench_utterance_heads(work: Path, scale: float, heads, jobs: int):
 
 
 def bench_e2v(work: Path, scale: float, epochs: int):
-    from emotion2vec.heads import Split, build_head
-    from emotion2vec.training.experiment import load_config, prepare
-    from emotion2vec.training.features import FeatureSet
+    from emotion2vec.heads import Split, build_head, load_config
+    from emotion2vec.training.experiment import prepare
+    from emotion2vec.training.featureset import FeatureSet
 
     t0 = time.time()
     data, feats, n, total = make_data(work / "frames", scale, 768, 235)

@@ -16,23 +16,29 @@ Folds (--cv): auto | utt2fold | lists:<dir> | leave-one-session-out | leave-one-
   list:<file> | none | test.  Rerunning skips finished folds; changed settings are refused."
 
 # Begin configuration section.
+# '' = the toolkit default: emotion2vec/training/experiment.py holds each (DEFAULTS).
 cmd=run.py              # job launcher ($train_cmd from cmd.sh; Kaldi's run.pl works too)
-head=e2v                # e2v | attn | linear | mlp | cnn | svm | logreg
-config=                 # head/trainer YAML ('' = conf/heads/<head>.yaml)
-cv=auto                 # fold protocol (see above)
-valid=random:0.2        # validation set inside each training fold (see above)
-seeds=1                 # training runs per fold with seeds seed..seed+N-1 (mean and std reported)
-seed=42                 # first seed (folds of speaker-groups:K and random validation use it too)
+head=                   # e2v | attn | linear | mlp | cnn | svm | logreg ('' = the toolkit default (e2v))
+config=                 # head/trainer YAML ('' = the package's emotion2vec/heads/conf/<head>.yaml)
+cv=                     # fold protocol, see above ('' = the toolkit default (auto))
+valid=                  # validation set inside each training fold, see above ('' = the toolkit default (random:0.2))
+seeds=                  # training runs per fold, seeds seed..seed+N-1 ('' = the toolkit default (1))
+seed=                   # first seed, also of speaker-groups:K and random validation ('' = the toolkit default (42))
 classes=                # class inventory file ('' = <data-dir>/emotions.txt)
 label_map=              # file of '<from> <to>' label merges (e.g. 'exc hap')
 normalize=              # none | global | speaker ('' = the head config's choice)
-class_weight=false      # inverse-frequency class weights in the loss
-drop_unlisted=false     # leave out (and list) utterances whose label is not in the inventory
-allow_speaker_overlap=false  # accept generated folds whose test speakers also train
+class_weight=           # true: inverse-frequency class weights in the loss ('' = the toolkit default (false))
+drop_unlisted=          # true: leave out (and list) utterances labelled outside the inventory ('' = the toolkit default (false))
+allow_speaker_overlap=  # true: accept generated folds whose test speakers also train ('' = the toolkit default (false))
 device=                 # cpu | cuda | auto for the PyTorch heads ('' = the config's, cpu)
 num_threads=1           # CPU threads per fold job
 # End configuration section.
 . "$root/utils/parse_options.sh"
+for o in class_weight drop_unlisted allow_speaker_overlap; do
+  case ${!o} in ''|true|false) ;; *)
+    echo "$0: error: option '--${o//_/-}' expects true or false, got '${!o}'" >&2; exit 2 ;;
+  esac
+done
 
 if [ $# -ne 3 ]; then
   echo "$help_message" >&2
@@ -54,17 +60,24 @@ exec {lock_fd}<>"$exp/.lock"
 python -m emotion2vec.bin.lock_dir --fd "$lock_fd" --pid $$ --command "$cmdline" "$exp"
 export E2V_STEP_PID=$$
 
-opts=(--head "$head" --cv "$cv" --valid "$valid" --seeds "$seeds" --seed "$seed"
-      --class-weight "$class_weight" --drop-unlisted "$drop_unlisted"
-      --allow-speaker-overlap "$allow_speaker_overlap")
+# Only what the user set is passed on: train_cv_prepare applies the toolkit defaults.
+opts=()
+[ -z "$head" ] || opts+=(--head "$head")
 [ -z "$config" ] || opts+=(--config "$config")
+[ -z "$cv" ] || opts+=(--cv "$cv")
+[ -z "$valid" ] || opts+=(--valid "$valid")
+[ -z "$seeds" ] || opts+=(--seeds "$seeds")
+[ -z "$seed" ] || opts+=(--seed "$seed")
 [ -z "$classes" ] || opts+=(--classes "$classes")
 [ -z "$label_map" ] || opts+=(--label-map "$label_map")
 [ -z "$normalize" ] || opts+=(--normalize "$normalize")
+[ -z "$class_weight" ] || opts+=(--class-weight "$class_weight")
+[ -z "$drop_unlisted" ] || opts+=(--drop-unlisted "$drop_unlisted")
+[ -z "$allow_speaker_overlap" ] || opts+=(--allow-speaker-overlap "$allow_speaker_overlap")
 [ -z "$device" ] || opts+=(--device "$device")
 
-echo "$0: preparing $exp (head $head, cv $cv, valid $valid, seeds $seeds)"
-nf=$(python -m emotion2vec.bin.train_cv_prepare "${opts[@]}" --command "$cmdline" \
+echo "$0: preparing $exp"
+nf=$(python -m emotion2vec.bin.train_cv_prepare ${opts[@]+"${opts[@]}"} --command "$cmdline" \
        "$data" "$feats" "$exp" 2> "$exp/log/prepare.log") || {
   cat "$exp/log/prepare.log" >&2; exit 1; }
 cat "$exp/log/prepare.log" >&2

@@ -16,3 +16,12 @@ def test_batch_seconds_auto_depends_on_device():
 def test_batch_seconds_rejects_bad_values(bad):
     with pytest.raises(E2VError, match="--batch-seconds"):
         batch_seconds(bad, "cpu", 120)
+
+
+def test_true_false_is_strict():
+    import argparse
+
+    from emotion2vec.bin._cli import true_false
+    assert true_false("true") is True and true_false("false") is False
+    with pytest.raises(argparse.ArgumentTypeError, match="want true or false, got 'yes'"):
+        true_false("yes")

@@ -10,11 +10,17 @@
 #   --foo-bar 3 | --foo-bar=3   set the variable foo_bar of the configuration block
 #                               (or, for scripts without such a block, any defined variable)
 #   --help | -h                 print $help_message, then every option of the block with
-#                               its default and trailing comment; exit 0
+#                               its default and trailing comment (and "here: V" when the options
+#                               before --help set it to V, e.g. a recipe's own defaults); exit 0
 #   --config FILE               read options from FILE before the command line (which wins):
 #                               one `--name=value`, `--name value` or `name=value` a line,
 #                               `#` comments and blank lines ignored.  Repeatable.
 #   --                          end of options
+# Forwarding: a caller that sets `po_forward=<script>` (e.g. local/data.sh) before sourcing
+# also accepts every option of that script's configuration block (except the names in
+# `po_forward_skip`); they are not set here but collected, in order, in the array
+# `po_forwarded` (`--name value` pairs) for the caller to pass on, and --help lists them
+# under their own heading. A name declared in both blocks is an error.
 # Errors (message names the option, exit 2): unknown option, an option with no value,
 # a value other than true/false for a variable whose default is true/false, and an
 # option placed after the first positional argument (Kaldi would silently take it as a
@@ -25,18 +31,40 @@
 
 _po_script=${BASH_SOURCE[1]:-$0}
 
-# Names of the options declared in the caller's configuration block (plain assignments,
+# Names of the options declared in a script's configuration block (plain assignments,
 # or `local`/`export`/`declare` ones).
 _po_decl='^[[:space:]]*((local|export|declare|typeset)([[:space:]]+-[a-zA-Z]+)*[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$'
+_po_block_of() {
+  sed -n '/^[[:space:]]*# *Begin configuration section/,/^[[:space:]]*# *End configuration section/p' "$1"
+}
+_po_names_of() {
+  local line
+  while IFS= read -r line; do
+    if [[ $line =~ $_po_decl ]]; then printf '%s\n' "${BASH_REMATCH[4]}"; fi
+  done < <(_po_block_of "$1")
+}
 _po_names=()
 _po_block=false
 if [ -f "$_po_script" ] && grep -q '^[[:space:]]*# *Begin configuration section' "$_po_script"; then
   _po_block=true
-  while IFS= read -r _po_line; do
-    if [[ $_po_line =~ $_po_decl ]]; then
-      _po_names+=("${BASH_REMATCH[4]}")
-    fi
-  done < <(sed -n '/^[[:space:]]*# *Begin configuration section/,/^[[:space:]]*# *End configuration section/p' "$_po_script")
+  mapfile -t _po_names < <(_po_names_of "$_po_script")
+fi
+# The defaults, as the block set them (--help shows them beside what the options made them).
+declare -A _po_default=()
+for _po_n in ${_po_names[@]+"${_po_names[@]}"}; do _po_default[$_po_n]=${!_po_n-}; done
+_po_fwd_names=()
+po_forwarded=()
+if [ -n "${po_forward:-}" ]; then
+  [ -f "$po_forward" ] || { echo "$0: error: no such script to forward options to: $po_forward" >&2; exit 2; }
+  for _po_n in $(_po_names_of "$po_forward"); do
+    case " ${po_forward_skip:-} " in *" $_po_n "*) continue ;; esac
+    for _po_a in ${_po_names[@]+"${_po_names[@]}"}; do
+      if [ "$_po_a" = "$_po_n" ]; then
+        echo "$0: error: option --${_po_n//_/-} is declared both here and in $po_forward" >&2; exit 2
+      fi
+    done
+    _po_fwd_names+=("$_po_n")
+  done
 fi
 
 _po_die() {
@@ -59,7 +87,10 @@ _po_is_option() {
 
 # _po_set OPTION-AS-WRITTEN NAME VALUE
 _po_set() {
-  local opt=$1 n=$2 v=$3 old
+  local opt=$1 n=$2 v=$3 old x
+  for x in ${_po_fwd_names[@]+"${_po_fwd_names[@]}"}; do
+    if [ "$x" = "$n" ]; then po_forwarded+=("--${n//_/-}" "$v"); return 0; fi
+  done
   _po_is_option "$n" || _po_die "unknown option '$opt'"
   old=${!n-}
   if [ "$old" = true ] || [ "$old" = false ]; then
@@ -71,7 +102,6 @@ _po_set() {
 }
 
 _po_help() {
-  local line n v rest comment
   if [ -n "${help_message:-}" ]; then
     printf '%s\n' "$help_message"
   else
@@ -80,35 +110,59 @@ _po_help() {
   echo
   echo "Options (default after the name; --name value or --name=value):"
   if $_po_block; then
-    while IFS= read -r line; do
-      case $line in
-        *"Begin configuration section"*|*"End configuration section"*) continue ;;
-      esac
-      if [[ $line =~ $_po_decl ]]; then
-        n=${BASH_REMATCH[4]}
-        rest=${BASH_REMATCH[5]}
-        [ "$n" = help_message ] && continue
-        comment=""
-        if [[ $rest == *[[:space:]]#* ]]; then
-          comment=${rest#*[[:space:]]#}
-          comment="# ${comment#"${comment%%[![:space:]]*}"}"
-        fi
-        v=${!n-}
-        if [ -z "$v" ] || [[ $v == *[[:space:]]* ]]; then v="\"$v\""; fi
-        printf '  %-28s %s\n' "--${n//_/-} $v" "$comment"
-      elif [[ $line =~ ^[[:space:]]*#(.*)$ ]]; then
-        printf '  #%s\n' "${BASH_REMATCH[1]}"
-      fi
-    done < <(sed -n '/^[[:space:]]*# *Begin configuration section/,/^[[:space:]]*# *End configuration section/p' "$_po_script")
+    _po_help_block "$_po_script" own
   fi
   $_po_own_config || printf '  %-28s %s\n' "--config FILE" "# read options from FILE (lines --name=value)"
   printf '  %-28s %s\n' "--help" "# print this message"
+  if [ ${#_po_fwd_names[@]} -gt 0 ]; then
+    echo
+    echo "Options of $po_forward (passed on to it):"
+    _po_help_block "$po_forward" forwarded
+  fi
+}
+
+# _po_help_block SCRIPT own|forwarded: one line per option of SCRIPT's block, comments kept.
+_po_help_block() {
+  local line n v rest comment here x skip
+  while IFS= read -r line; do
+    case $line in
+      *"Begin configuration section"*|*"End configuration section"*) continue ;;
+    esac
+    if [[ $line =~ $_po_decl ]]; then
+      n=${BASH_REMATCH[4]}
+      rest=${BASH_REMATCH[5]}
+      [ "$n" = help_message ] && continue
+      skip=false
+      if [ "$2" = forwarded ]; then
+        case " ${po_forward_skip:-} " in *" $n "*) skip=true ;; esac
+      fi
+      $skip && continue
+      comment=""
+      if [[ $rest == *[[:space:]]#* ]]; then
+        comment=${rest#*[[:space:]]#}
+        comment="# ${comment#"${comment%%[![:space:]]*}"}"
+      fi
+      here=""
+      if [ "$2" = own ]; then
+        v=${_po_default[$n]-}
+        [ "${!n-}" = "$v" ] || here=${!n-}
+      else  # the forwarded script's default, evaluated as it would be (e.g. $IEMOCAP)
+        v=$(eval "x=${rest%%[[:space:]]#*}" 2>/dev/null; printf '%s' "${x-}")
+      fi
+      if [ -z "$v" ] || [[ $v == *[[:space:]]* ]]; then v="\"$v\""; fi
+      [ -z "$here" ] || comment="$comment (here: $here)"
+      printf '  %-28s %s\n' "--${n//_/-} $v" "$comment"
+    elif [[ $line =~ ^[[:space:]]*#(.*)$ ]]; then
+      printf '  #%s\n' "${BASH_REMATCH[1]}"
+    fi
+  done < <(_po_block_of "$1")
 }
 
 # Pass 1: --help anywhere among the options (before any is applied, so the defaults shown
 # are the script's), and collect --config files (lower priority than the command line).
 # A script that declares its own `config` variable gets --config as a plain option instead.
 _po_configs=()
+_po_want_help=false
 _po_own_config=false
 if _po_is_option config; then _po_own_config=true; fi
 _po_i=1
@@ -116,7 +170,7 @@ while [ "$_po_i" -le $# ]; do
   _po_a=${!_po_i}
   case $_po_a in
     --) break ;;
-    --help|-h) _po_help; exit 0 ;;
+    --help|-h) _po_want_help=true ;;
     --config=*) $_po_own_config || _po_configs+=("${_po_a#--config=}") ;;
     --config)
       if $_po_own_config; then _po_i=$((_po_i + 2)); continue; fi
@@ -156,6 +210,7 @@ done
 while [ $# -gt 0 ]; do
   case $1 in
     --) shift; _po_check_rest=false; break ;;
+    --help|-h) shift ;;
     --?*=*)
       _po_a=${1%%=*}
       _po_v=${1#*=}
@@ -173,6 +228,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+if $_po_want_help; then _po_help; exit 0; fi
+
 # An option after the first positional argument is a mistake Kaldi silently accepts.
 if [ "${_po_check_rest:-true}" = true ]; then
   _po_first=${1-}
@@ -183,7 +240,7 @@ if [ "${_po_check_rest:-true}" = true ]; then
   done
 fi
 
-unset -f _po_die _po_is_option _po_set _po_help
+unset -f _po_die _po_is_option _po_set _po_help _po_help_block _po_block_of _po_names_of
 unset _po_script _po_decl _po_names _po_block _po_line _po_configs _po_own_config _po_i _po_j _po_a _po_n _po_v \
-  _po_cfg _po_lineno _po_check_rest _po_first
+  _po_cfg _po_lineno _po_check_rest _po_first _po_default _po_fwd_names _po_want_help
 true

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from typing import Callable, Optional, Sequence
 
 from emotion2vec.errors import E2VError
+
+
+def true_false(v: str) -> bool:
+    """argparse type of the true/false options (the values Kaldi-style scripts pass)."""
+    if v not in ("true", "false"):
+        raise argparse.ArgumentTypeError(f"want true or false, got {v!r}")
+    return v == "true"
 
 
 def batch_seconds(value: str, device: str, gpu_default: float) -> float:

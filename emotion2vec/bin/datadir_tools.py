@@ -16,14 +16,8 @@ import sys
 from typing import Callable, Dict, List, Optional, Sequence
 
 from emotion2vec import datadir as dd
-from emotion2vec.bin._cli import run_main
+from emotion2vec.bin._cli import run_main, true_false
 from emotion2vec.errors import DataDirError
-
-
-def _bool(s: str) -> bool:
-    if s not in ("true", "false"):
-        raise argparse.ArgumentTypeError(f"want true or false, got {s!r}")
-    return s == "true"
 
 
 def _pos_int(s: str) -> int:
@@ -100,7 +94,7 @@ def subset(prog: str, argv: Sequence[str]) -> int:
     ap.add_argument("--random", type=_pos_int, help="N utterances drawn at random (--seed)")
     ap.add_argument("--per-spk", type=_pos_int, help="N evenly spaced utterances per speaker")
     ap.add_argument("--seed", type=int, default=0, help="seed of --random (default 0)")
-    ap.add_argument("--allow-missing", type=_bool, default=False,
+    ap.add_argument("--allow-missing", type=true_false, default=False,
                     help="true: ids of --utt-list/--spk-list not in the data are skipped "
                          "(reported), not an error")
     ap.add_argument("args", nargs="+", metavar="<src> [<num-utt>] <dest>")
@@ -143,7 +137,7 @@ def copy(prog: str, argv: Sequence[str]) -> int:
 def combine(prog: str, argv: Sequence[str]) -> int:
     ap = argparse.ArgumentParser(prog=prog, description="Combine data directories (duplicate "
                                  "utterance ids are an error).")
-    ap.add_argument("--drop-partial-files", type=_bool, default=False,
+    ap.add_argument("--drop-partial-files", type=true_false, default=False,
                     help="true: a file that only some sources have is dropped (reported)")
     ap.add_argument("dest")
     ap.add_argument("srcs", nargs="+")

@@ -12,14 +12,8 @@ import argparse
 import os
 from typing import Optional, Sequence
 
-from emotion2vec.bin._cli import batch_seconds, run_main
+from emotion2vec.bin._cli import batch_seconds, run_main, true_false
 from emotion2vec.features import EXTRACTORS
-
-
-def str2bool(v: str) -> bool:
-    if v not in ("true", "false"):
-        raise argparse.ArgumentTypeError(f"want true or false, got {v!r}")
-    return v == "true"
 
 
 def add_feature_options(p: argparse.ArgumentParser) -> None:
@@ -32,7 +26,7 @@ def add_feature_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--granularity", default="frame", choices=("frame", "utterance"))
     p.add_argument("--num-mel-bins", type=int, default=0,
                    help="fbank (default 80) and logmel (default 40) bands")
-    p.add_argument("--trust-remote-code", type=str2bool, default=False,
+    p.add_argument("--trust-remote-code", type=true_false, default=False,
                    help="hf: allow models that ship their own code")
 
 
@@ -44,7 +38,7 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-seconds", default="auto",
                    help="budget of padded audio per batch, seconds; auto = one utterance at a "
                         f"time on CPU (faster there), {GPU_BATCH_SECONDS:g} on GPU")
-    p.add_argument("--skip-bad", type=str2bool, default=False,
+    p.add_argument("--skip-bad", type=true_false, default=False,
                    help="list bad utterances in <feat-dir>/bad_utts and go on")
 
 

@@ -1,5 +1,8 @@
 """Feature-directory bookkeeping for steps/extract_feats.sh.
 
+    tag   [feature options]
+          print the feature tag recipes name feat dirs and experiments with
+          (`fbank`, `emotion2vec_emotion2vec_base`, `hf_hubert-base-ls960_l9`: defaults resolved)
     init  [feature options] [--sdata DIR --nj N] <feat-dir>
           record the options (refuse a feat dir made with other options); print the numbers
           of the jobs that still have to run (one line, space-separated; empty when none)
@@ -25,6 +28,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p = argparse.ArgumentParser(prog="feat_dir", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="action", required=True)
+    add_feature_options(sub.add_parser("tag"))
     pi = sub.add_parser("init")
     add_feature_options(pi)
     pi.add_argument("--sdata", help="the split data dir (<sdata>/1..N)")
@@ -44,6 +48,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from emotion2vec.features import featdir
 
     options = options_from_args(args)
+    if args.action == "tag":
+        print(featdir.feature_tag(options))
+        return 0
     if args.action == "init":
         todo = featdir.init_feat_dir(args.feat_dir, options, args.sdata, args.nj)
         print(" ".join(map(str, todo)))

@@ -24,7 +24,14 @@ from dataclasses import asdict
 from pathlib import Path
 
 from emotion2vec.bin._cli import batch_seconds, run_main
+from emotion2vec.datadir import read_classes, read_kv, write_kv
 from emotion2vec.errors import E2VError
+from emotion2vec.fileio import atomic_write_text
+from emotion2vec.fingerprint import update_with_files, update_with_wav_scp
+from emotion2vec.inference import runner, writers
+from emotion2vec.inference.inputs import open_input
+from emotion2vec.inference.loading import load_predictor
+from emotion2vec.locks import JobLock, busy
 
 PROG = "infer"
 
@@ -76,13 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _merge(job_dirs, out_dir: Path) -> int:
-    from emotion2vec.datadir import read_kv, write_kv
-    from emotion2vec.inference import writers
-
     infos = []
     utt_recs, win_recs, bad = [], [], {}
-    from emotion2vec.locks import busy
-
     for d in job_dirs:
         d = Path(d)
         holder = busy(d / ".lock")
@@ -122,8 +124,6 @@ def _signature(argv, inputs, model: str) -> str:
     """What a finished run depends on: its options, its list files' bytes, the size and time
     of every audio file they read and of the model's files (emotion2vec.fingerprint).  A rerun
     with an equal signature is skipped (`.done` marker)."""
-    from emotion2vec.fingerprint import update_with_files, update_with_wav_scp
-
     h = hashlib.sha256(json.dumps([a for a in argv if a != "--no-progress"]).encode())
     for i in inputs:  # missing inputs fail later, clearly
         p = Path(i)
@@ -156,9 +156,6 @@ def main(argv=None) -> int:
     if not args.model:
         raise E2VError("--model is required")
 
-    from emotion2vec.inference import writers
-    from emotion2vec.locks import JobLock
-
     if args.segment_shift and not args.segment_length:
         raise E2VError("--segment-shift needs --segment-length")
     if args.segment_length < 0 or args.segment_shift < 0:
@@ -177,12 +174,6 @@ def main(argv=None) -> int:
 
 
 def _run_job(args, argv, inputs, out_dir: Path, sig: str) -> int:
-    from emotion2vec.datadir import read_classes
-    from emotion2vec.fileio import atomic_write_text
-    from emotion2vec.inference import runner, writers
-    from emotion2vec.inference.inputs import open_input
-    from emotion2vec.inference.predictors import load_predictor
-
     feat_info = None
     if args.feat_info:
         try:

@@ -14,10 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Optional, Sequence
 
 from emotion2vec.bin._cli import run_main
 from emotion2vec.errors import E2VError
+from emotion2vec.inference import packing
 
 PROG = "pack_model"
 
@@ -34,8 +36,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    "were trained with (e.g. the released name in place of a local path)")
     p.add_argument("--show", action="store_true", help="print the manifest of a packed file")
     args = p.parse_args(argv)
-    from emotion2vec.inference import packing
-
     if args.show:
         if len(args.paths) != 1:
             raise E2VError("--show takes one packed model file")
@@ -51,7 +51,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                      encoder=args.encoder)
     enc = m["encoder"]
     if enc["type"] == "reference":
-        from pathlib import Path
         if Path(enc["spec"]).exists():
             print(f"{PROG}: warning: the encoder is a local path ({enc['spec']}); the packed "
                   "model works only where that path exists (or with infer --encoder); "

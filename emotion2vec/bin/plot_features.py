@@ -16,6 +16,8 @@ from emotion2vec.bin._cli import run_main
 from emotion2vec.datadir import c_sort_key, read_classes, read_kv
 from emotion2vec.errors import E2VError
 from emotion2vec.fileio import atomic_open
+from emotion2vec.labels import read_label_map
+from emotion2vec.training.featureset import FeatureSet, read_feat_info
 
 PROG = "plot_features"
 
@@ -55,11 +57,8 @@ def main(argv=None):
     p.add_argument("--title", default="")
     a = p.parse_args(argv)
 
-    from emotion2vec.training.experiment import read_label_map
-    from emotion2vec.training.features import FeatureSet, read_feat_info
-
     data, feats = Path(a.data_dir), Path(a.feat_dir)
-    lmap = read_label_map(a.label_map) if a.label_map else {}
+    lmap = read_label_map(a.label_map)
     labels = {u: lmap.get(v.split()[0], v.split()[0]) for u, v in read_kv(data / "utt2emo").items()}
     inv = Path(a.classes) if a.classes else data / "emotions.txt"
     classes = read_classes(inv) if inv.is_file() else sorted(set(labels.values()))

@@ -15,19 +15,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from emotion2vec.bin._cli import run_main
+from emotion2vec.bin._cli import run_main, true_false
 from emotion2vec.datadir import c_sort_key, read_classes, read_kv, read_utf8
 from emotion2vec.errors import E2VError
+from emotion2vec.labels import read_label_map
 from emotion2vec.report import (check_hypothesis_labels, read_hypotheses, score_folds,
                                 write_reports)
 
 PROG = "score"
-
-
-def _bool(v: str) -> bool:
-    if v not in ("true", "false"):
-        raise argparse.ArgumentTypeError(f"want true or false, got '{v}'")
-    return v == "true"
 
 
 def _inventory(a, ref):
@@ -55,7 +50,7 @@ def main(argv=None):
     p.add_argument("out_dir", nargs="?", default=None)
     p.add_argument("--classes", default="", help="class inventory (default: the reference labels)")
     p.add_argument("--label-map", default="", help="'<from> <to>' map applied to both sides")
-    p.add_argument("--allow-unknown-labels", type=_bool, default=False,
+    p.add_argument("--allow-unknown-labels", type=true_false, default=False,
                    help="true: a hypothesis label outside the inventory is a wrong answer "
                         "(counted and reported); false (default): it is an error")
     a = p.parse_args(argv)
@@ -68,7 +63,6 @@ def main(argv=None):
     linenos = {}
     hyp = read_hypotheses(a.hyp, ref_in_column_2=ours, linenos=linenos)
     if a.label_map:
-        from emotion2vec.training.experiment import read_label_map
         m = read_label_map(a.label_map)
         ref = {u: m.get(v, v) for u, v in ref.items()}
         hyp = {u: m.get(v, v) for u, v in hyp.items()}

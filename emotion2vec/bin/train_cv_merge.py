@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from emotion2vec.bin._cli import run_main
-from emotion2vec.training.experiment import merge
+from emotion2vec.training.results import merge
 
 PROG = "train_cv_merge"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-
 from pathlib import Path
 
 from emotion2vec.bin._cli import run_main
@@ -26,7 +25,7 @@ def main(argv=None):
     if settings and foldstate.is_done(exp / f"fold{a.fold}", foldstate.inputs_fingerprint(exp, settings)):
         print(f"fold{a.fold}: already done ({exp / f'fold{a.fold}' / '.done'})", file=sys.stderr)
         return
-    from emotion2vec.training.experiment import run_fold
+    from emotion2vec.training.experiment import run_fold  # lazy: it loads torch (see above)
     run_fold(a.exp_dir, a.fold)
 
 

@@ -89,6 +89,17 @@ def feature_options(feat_type: str, model: Optional[str] = None, layer: str = "l
             "trust_remote_code": bool(trust_remote_code)}
 
 
+def feature_tag(options: Dict) -> str:
+    """The name part recipes give feat dirs and experiments: type, model, non-default layer."""
+    tag = options["feat_type"]
+    if options["model"]:
+        name = os.path.basename(options["model"].rstrip("/"))
+        tag += "_" + (name[:-3] if name.endswith(".pt") else name)
+    if options["layer"] != "last":
+        tag += f"_l{options['layer']}"
+    return tag
+
+
 def job_signature(options: Dict, split_dir: PathLike, job: int, nj: int) -> str:
     """What job `job`'s features depend on: the options, the split's list files and the size
     and time of every file they read (audio, archives, files named in pipes, the model)."""

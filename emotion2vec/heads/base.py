@@ -1,4 +1,4 @@
-"""The head interface, the registry and safe (pickle-free) saving and loading.
+"""The head interface and safe (pickle-free) saving and loading.
 
 A head directory holds `head.json` (family, classes, input dimension, configuration, how
 inputs were normalised) and `head.safetensors` (every array: weights, normaliser statistics).
@@ -10,23 +10,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Type
+from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
 from emotion2vec.errors import E2VError
 from emotion2vec.fileio import atomic_open, atomic_write_text
+from emotion2vec.heads.registry import build_head
 
 FORMAT_VERSION = 1
-REGISTRY: Dict[str, Type["Head"]] = {}
-
-
-def register(*names: str):
-    def deco(cls):
-        for n in names:
-            REGISTRY[n] = cls
-        return cls
-    return deco
 
 
 @dataclass
@@ -90,14 +82,6 @@ class Head:
         atomic_write_text(out / "head.json", json.dumps(meta, indent=2) + "\n")
 
 
-def build_head(name: str, classes: Sequence[str], dim: int, config: Dict,
-               feat_info: Optional[Dict] = None) -> Head:
-    _import_families()
-    if name not in REGISTRY:
-        raise E2VError(f"unknown head '{name}' (one of {', '.join(sorted(REGISTRY))})")
-    return REGISTRY[name](name, classes, dim, config, feat_info)
-
-
 def load_head(path) -> Head:
     """Load a trained head from its directory (or a fold directory: its first seed's head)."""
     from safetensors.numpy import load_file
@@ -130,9 +114,4 @@ def softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def _import_families() -> None:
-    # Importing the family modules fills REGISTRY.
-    from emotion2vec.heads import classic, cnn, frame, utterance  # noqa: F401
-
-
-__all__ = ["Head", "Split", "REGISTRY", "register", "build_head", "load_head", "softmax"]
+__all__ = ["Head", "Split", "load_head", "softmax", "FORMAT_VERSION"]

@@ -15,7 +15,8 @@ from typing import Dict, Optional, Sequence
 import numpy as np
 
 from emotion2vec.errors import E2VError
-from emotion2vec.heads.base import Head, Split, register, softmax
+from emotion2vec.heads.base import Head, Split, softmax
+from emotion2vec.heads.registry import register
 from emotion2vec.metrics import score_labels
 
 

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from emotion2vec.errors import E2VError
-from emotion2vec.heads.base import register
+from emotion2vec.heads.registry import register
 from emotion2vec.heads.neural import TorchHead
 
 

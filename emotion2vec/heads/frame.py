@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from emotion2vec.heads.base import register
+from emotion2vec.heads.registry import register
 from emotion2vec.heads.neural import TorchHead
 
 

@@ -10,13 +10,13 @@ from torch import nn
 
 from emotion2vec.errors import E2VError
 from emotion2vec.heads.base import Head, Split
-from emotion2vec.training.normalize import fit_global
-from emotion2vec.training.trainer import (TrainConfig, predict_groups, set_determinism,
-                                          train_module)
+from emotion2vec.heads.normalize import fit_global
+from emotion2vec.heads.trainer import (TrainConfig, predict_groups, set_determinism,
+                                       train_module)
 
 
 class TorchHead(Head):
-    """A head whose model is an nn.Module trained by `training.trainer`."""
+    """A head whose model is an nn.Module trained by `heads.trainer`."""
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)

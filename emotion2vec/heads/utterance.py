@@ -8,7 +8,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from emotion2vec.heads.base import Split, register
+from emotion2vec.heads.base import Split
+from emotion2vec.heads.registry import register
 from emotion2vec.heads.neural import TorchHead, mlp_layers
 
 

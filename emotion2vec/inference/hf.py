@@ -17,7 +17,7 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 from emotion2vec.errors import E2VError
-from emotion2vec.inference.predictor import Predictor
+from emotion2vec.inference.base import Predictor
 from emotion2vec.inference.windows import window_bounds
 
 log = logging.getLogger(__name__)

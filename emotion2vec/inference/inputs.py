@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Dict, Optional, Sequence, Tuple
 
+from emotion2vec.audio import AudioReader, read_segments
 from emotion2vec.datadir import write_kv
 from emotion2vec.errors import E2VError
 
@@ -38,8 +39,6 @@ def open_input(inputs: Sequence[str], work_dir: Path, segments: Optional[str] = 
     One directory: a Kaldi data dir (its `segments` is used when present). One file ending in
     `.scp`: a wav.scp. Anything else: audio files, written to `<work_dir>/wav.scp`.
     """
-    from emotion2vec.audio import AudioReader, read_segments
-
     if not inputs:
         raise E2VError("no input given (a data dir, a wav.scp or audio files)")
     first = Path(inputs[0])

@@ -12,7 +12,8 @@ Layout of the archive (every member listed with its SHA-256 in the manifest):
 Loading never unpickles: only .json/.yaml/.txt/.safetensors members are accepted, each must be
 a plain file listed in the manifest with a matching checksum, and every .safetensors header is
 checked before anything reads it. Anything else (a pickled .pt/.bin/.pkl, a link, a path that
-leaves the archive) makes the whole file refused.
+leaves the archive) makes the whole file refused.  `unpack` verifies and extracts; the
+predictor of a packed file is made by inference/loading.py (`load_packed`).
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ import struct
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from emotion2vec.errors import E2VError
 from emotion2vec.fileio import atomic_open
+from emotion2vec.inference.headdirs import exp_folds, head_dirs
 
 FORMAT = "emotion2vec-packed-model"
 FORMAT_VERSION = 1
@@ -72,7 +74,7 @@ def _embed_emotion2vec(spec: str, dest: Path) -> Dict:
     import yaml
     from safetensors.torch import save_file
 
-    from emotion2vec.models.checkpoint import read_checkpoint, resolve_spec
+    from emotion2vec.models.checkpoint import read_checkpoint, resolve_spec  # lazy: torch
 
     weights = resolve_spec(spec)
     sd, config, labels, fmt = read_checkpoint(weights)
@@ -113,15 +115,37 @@ def pack(source: os.PathLike, out_file: os.PathLike, fold: str = "all",
     Returns the manifest. `encoder` replaces the encoder reference recorded with the heads
     (e.g. the released name instead of a local path).
     """
-    from emotion2vec.heads import load_head
-    from emotion2vec.inference.predictors import exp_folds, head_dirs
-
     source = Path(source)
+    metas = _load_heads(source, fold)
+    feat_info = dict(metas[0][1].feat_info or {})
+    if not feat_info.get("feat_type"):
+        raise E2VError(f"{metas[0][0]}: the head records no feature settings (feat_info)")
+    if encoder:
+        feat_info["model"] = encoder
+    with tempfile.TemporaryDirectory(prefix=".pack.", dir=Path(out_file).resolve().parent) as tmp:
+        stage = Path(tmp)
+        heads = _stage_heads(stage, source, metas)
+        enc = _stage_encoder(stage, feat_info, include_encoder)
+        files = _member_files(stage)
+        manifest = {
+            "format": FORMAT, "format_version": FORMAT_VERSION,
+            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "source": str(source.resolve()), "classes": list(metas[0][1].classes),
+            "feat_info": feat_info, "encoder": enc, "heads": heads,
+            "combination": "mean of head posteriors" if len(heads) > 1 else "single head",
+            "results": _results_summary(source), "files": files,
+        }
+        _write_archive(out_file, stage, manifest)
+    return manifest
+
+
+def _load_heads(source: Path, fold: str) -> List[Tuple[Path, object]]:
+    """(dir, head) of every head to pack, each loaded (proof that it loads before it is
+    shipped) and fit for new audio."""
+    from emotion2vec.heads import load_head  # lazy: heads load torch; `pack_model --show` doesn't
+
     dirs = head_dirs(source, fold)
-    metas = []
-    for d in dirs:
-        head = load_head(d)  # proves it loads before it is shipped
-        metas.append((d, head))
+    metas = [(d, load_head(d)) for d in dirs]
     classes = list(metas[0][1].classes)
     for d, h in metas:
         if list(h.classes) != classes:
@@ -129,70 +153,75 @@ def pack(source: os.PathLike, out_file: os.PathLike, fold: str = "all",
         if getattr(h, "input_normalization", "none") == "speaker":
             raise E2VError(f"{d}: heads trained on speaker-normalised features cannot be used "
                            "on new audio; retrain with --normalize none or global")
-    feat_info = dict(metas[0][1].feat_info or {})
-    if not feat_info.get("feat_type"):
-        raise E2VError(f"{dirs[0]}: the head records no feature settings (feat_info)")
-    if encoder:
-        feat_info["model"] = encoder
+    return metas
+
+
+def _stage_heads(stage: Path, source: Path, metas) -> List[Dict]:
+    """Copy the heads to heads/<fold>[/<seed>] (also when packing a single fold or head dir)."""
+    heads = []
+    for d, h in metas:
+        rel = d.relative_to(source)
+        rel = Path("heads") / (rel if exp_folds(source) else Path(source.name) / rel)
+        (stage / rel).mkdir(parents=True, exist_ok=True)
+        for name in ("head.json", "head.safetensors"):
+            shutil.copyfile(d / name, stage / rel / name)
+        heads.append({"path": rel.as_posix(), "type": h.name, "dim": h.dim, "config": h.config})
+    return heads
+
+
+def _stage_encoder(stage: Path, feat_info: Dict, include_encoder: bool) -> Dict:
+    """The manifest's encoder entry; with `include_encoder`, its weights staged in encoder/."""
     enc_spec = feat_info.get("model")
-    with tempfile.TemporaryDirectory(prefix=".pack.", dir=Path(out_file).resolve().parent) as tmp:
-        stage = Path(tmp)
-        heads = []
-        for d, h in metas:
-            # heads/<fold>[/<seed>], also when packing a single fold or head dir
-            rel = d.relative_to(source)
-            rel = Path("heads") / (rel if exp_folds(source) else Path(source.name) / rel)
-            (stage / rel).mkdir(parents=True, exist_ok=True)
-            for name in ("head.json", "head.safetensors"):
-                shutil.copyfile(d / name, stage / rel / name)
-            heads.append({"path": rel.as_posix(), "type": h.name, "dim": h.dim,
-                          "config": h.config})
-        if feat_info["feat_type"] in ("fbank", "logspec", "logmel") or not enc_spec:
-            enc = {"type": "none"}
-        elif include_encoder:
-            embed = _embed_emotion2vec if feat_info["feat_type"] == "emotion2vec" else _embed_hf
-            enc = embed(enc_spec, stage / "encoder")
-            enc["path"] = "encoder"
-        else:
-            enc = {"type": "reference", "spec": enc_spec}
-        files = {}
-        for f in sorted(stage.rglob("*")):
-            if f.is_file():
-                rel = f.relative_to(stage).as_posix()
-                if not rel.endswith(ALLOWED_SUFFIXES):
-                    raise E2VError(f"internal: refusing to pack {rel}")
-                files[rel] = {"sha256": _sha256(f), "size": f.stat().st_size}
-        results = {}
-        res_file = source / "results.json"
-        if res_file.is_file():
-            with contextlib.suppress(ValueError, OSError):
-                r = json.loads(res_file.read_text(encoding="utf-8"))
-                results = {k: r[k] for k in ("mean", "std", "pooled") if k in r}
-        manifest = {
-            "format": FORMAT, "format_version": FORMAT_VERSION,
-            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "source": str(source.resolve()), "classes": classes, "feat_info": feat_info,
-            "encoder": enc, "heads": heads,
-            "combination": "mean of head posteriors" if len(heads) > 1 else "single head",
-            "results": results, "files": files,
-        }
-        data = json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8")
-        with atomic_open(out_file, "wb") as raw:
-            with tarfile.open(fileobj=raw, mode="w:gz") as tar:
-                info = tarfile.TarInfo(MANIFEST)
-                info.size, info.mtime, info.mode = len(data), 0, 0o644
-                tar.addfile(info, io.BytesIO(data))
-                for rel in files:
-                    ti = tar.gettarinfo(str(stage / rel), arcname=rel)
-                    ti.uid = ti.gid = 0
-                    ti.uname = ti.gname = ""
-                    ti.mtime = 0
-                    with open(stage / rel, "rb") as f:
-                        tar.addfile(ti, f)
-    return manifest
+    if feat_info["feat_type"] in ("fbank", "logspec", "logmel") or not enc_spec:
+        return {"type": "none"}
+    if not include_encoder:
+        return {"type": "reference", "spec": enc_spec}
+    embed = _embed_emotion2vec if feat_info["feat_type"] == "emotion2vec" else _embed_hf
+    enc = embed(enc_spec, stage / "encoder")
+    enc["path"] = "encoder"
+    return enc
 
 
-# ------------------------------------------------------------------------------------- loading
+def _member_files(stage: Path) -> Dict[str, Dict]:
+    """{member: {sha256, size}} of every staged file (only the allowed types)."""
+    files = {}
+    for f in sorted(stage.rglob("*")):
+        if f.is_file():
+            rel = f.relative_to(stage).as_posix()
+            if not rel.endswith(ALLOWED_SUFFIXES):
+                raise E2VError(f"internal: refusing to pack {rel}")
+            files[rel] = {"sha256": _sha256(f), "size": f.stat().st_size}
+    return files
+
+
+def _results_summary(source: Path) -> Dict:
+    """The experiment's mean, std and pooled scores, when it has a readable results.json."""
+    res_file = source / "results.json"
+    if res_file.is_file():
+        with contextlib.suppress(ValueError, OSError):
+            r = json.loads(res_file.read_text(encoding="utf-8"))
+            return {k: r[k] for k in ("mean", "std", "pooled") if k in r}
+    return {}
+
+
+def _write_archive(out_file: os.PathLike, stage: Path, manifest: Dict) -> None:
+    """manifest.json, then the staged members (owner and time zeroed), written atomically."""
+    data = json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8")
+    with atomic_open(out_file, "wb") as raw:
+        with tarfile.open(fileobj=raw, mode="w:gz") as tar:
+            info = tarfile.TarInfo(MANIFEST)
+            info.size, info.mtime, info.mode = len(data), 0, 0o644
+            tar.addfile(info, io.BytesIO(data))
+            for rel in manifest["files"]:
+                ti = tar.gettarinfo(str(stage / rel), arcname=rel)
+                ti.uid = ti.gid = 0
+                ti.uname = ti.gname = ""
+                ti.mtime = 0
+                with open(stage / rel, "rb") as f:
+                    tar.addfile(ti, f)
+
+
+# ----------------------------------------------------------------------------------- unpacking
 
 def _safe_name(name: str, what: str) -> str:
     p = Path(name)
@@ -311,38 +340,5 @@ def unpack(path: os.PathLike, dest_root: os.PathLike) -> Path:
     return final
 
 
-def load_packed(path: os.PathLike, device: str = "cpu", fold: str = "all",
-                encoder: Optional[str] = None, cache_dir: Optional[os.PathLike] = None,
-                trust_remote_code: bool = False):
-    """A predictor (HeadEnsemble) from a packed model file."""
-    from emotion2vec.inference.predictors import HeadEnsemble
-
-    path = Path(path)
-    root = unpack(path, cache_dir or Path(tempfile.gettempdir()) / "emotion2vec-packed")
-    manifest = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
-    heads: List[Path] = [root / h["path"] for h in manifest["heads"]]
-    if fold not in ("all", "", None):
-        want = {f"fold{k.strip()}" for k in str(fold).split(",")}
-        heads = [h for h in heads if set(Path(h).relative_to(root / "heads").parts) & want]
-        if not heads:
-            have = sorted({Path(h["path"]).parts[1] for h in manifest["heads"]})
-            raise E2VError(f"{path}: no heads of --fold {fold} (it holds {', '.join(have)})")
-    feat_info = dict(manifest["feat_info"])
-    enc = manifest["encoder"]
-    if encoder:
-        feat_info["model"] = encoder
-    elif enc.get("type") == "embedded":
-        feat_info["model"] = str(root / enc["path"])
-    pred = HeadEnsemble(heads, feat_info, device, None, source=str(path.resolve()),
-                        trust_remote_code=trust_remote_code)
-    if list(pred.classes) != list(manifest["classes"]):
-        raise E2VError(f"{path}: the heads' classes {pred.classes} differ from the manifest's "
-                       f"{manifest['classes']}")
-    pred.kind = "packed"
-    pred.encoder = encoder or (f"embedded copy of {enc.get('spec')}" if enc.get("type") == "embedded"
-                               else enc.get("spec"))
-    return pred
-
-
-__all__ = ["pack", "unpack", "load_packed", "read_manifest", "check_safetensors", "FORMAT",
-           "FORMAT_VERSION"]
+__all__ = ["pack", "unpack", "read_manifest", "check_safetensors", "FORMAT",
+           "FORMAT_VERSION", "MANIFEST"]

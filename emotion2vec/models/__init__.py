@@ -1,4 +1,4 @@
-"""emotion2vec models: the native PyTorch encoder, safe checkpoint loading, tiny test models.
+"""emotion2vec models: the native PyTorch encoder and safe checkpoint loading.
 
     from emotion2vec.models import load_model
     m = load_model("emotion2vec_plus_base")          # or a directory / .pt file

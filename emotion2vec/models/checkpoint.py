@@ -262,6 +262,49 @@ def parse_conv_spec(text: str) -> Tuple[Tuple[int, int, int], ...]:
     return spec
 
 
+_PRE = "modality_encoders.AUDIO."
+
+
+def _shape(sd: Dict[str, torch.Tensor], key: str, source: str) -> tuple:
+    t = sd.get(key)
+    if t is None:
+        raise E2VError(f"{source}: missing tensor {key!r}: not an emotion2vec checkpoint "
+                       f"(first keys: {', '.join(list(sd)[:5])})")
+    return tuple(t.shape)
+
+
+def _count(sd: Dict[str, torch.Tensor], prefix: str) -> int:
+    """How many numbered children ``prefix<i>.`` the state dict holds."""
+    return len({k[len(prefix):].split(".")[0] for k in sd if k.startswith(prefix)})
+
+
+def _conv_spec(sd: Dict[str, torch.Tensor], spec_text, source: str):
+    """(channels, kernel, stride) of every conv layer: from the config's feature_encoder_spec,
+    else channels and kernels from the shapes with the strides of the released models; checked
+    against the tensors."""
+    n_conv = _count(sd, _PRE + "local_encoder.conv_layers.")
+    if isinstance(spec_text, str):
+        spec = parse_conv_spec(spec_text)
+    else:
+        spec = []
+        for i in range(n_conv):
+            w = _shape(sd, f"{_PRE}local_encoder.conv_layers.{i}.0.weight", source)
+            if i >= len(DEFAULT_CONV_SPEC) or DEFAULT_CONV_SPEC[i][1] != w[2]:
+                raise E2VError(f"{source}: conv layers differ from the released ones and no "
+                               "config gives their strides (feature_encoder_spec)")
+            spec.append((w[0], w[2], DEFAULT_CONV_SPEC[i][2]))
+        spec = tuple(spec)
+    if len(spec) != n_conv:
+        raise E2VError(f"{source}: feature_encoder_spec has {len(spec)} layers but the "
+                       f"checkpoint has {n_conv} conv layers")
+    for i, (c, k, s) in enumerate(spec):
+        w = _shape(sd, f"{_PRE}local_encoder.conv_layers.{i}.0.weight", source)
+        if (w[0], w[2]) != (c, k):
+            raise E2VError(f"{source}: conv layer {i} weight {list(w)} disagrees with the "
+                           f"feature_encoder_spec entry {(c, k, s)}")
+    return spec
+
+
 def config_from_checkpoint(sd: Dict[str, torch.Tensor], cfg: dict, source: str) -> EncoderConfig:
     """Sizes from tensor shapes, the rest (strides, eps, normalize) from the config."""
     model_cfg = cfg.get("model_conf") or cfg.get("model") or cfg
@@ -273,42 +316,13 @@ def config_from_checkpoint(sd: Dict[str, torch.Tensor], cfg: dict, source: str) 
         v = _resolve(d.get(key, default), cfg)
         return default if v is None or (isinstance(v, str) and v.startswith("${")) else v
 
-    pre = "modality_encoders.AUDIO."
-
     def shape(key):
-        t = sd.get(key)
-        if t is None:
-            raise E2VError(f"{source}: missing tensor {key!r}: not an emotion2vec checkpoint "
-                           f"(first keys: {', '.join(list(sd)[:5])})")
-        return tuple(t.shape)
+        return _shape(sd, key, source)
 
-    embed_dim = shape(pre + "project_features.2.weight")[0]
-    def count(prefix):
-        return len({k[len(prefix):].split(".")[0] for k in sd if k.startswith(prefix)})
+    embed_dim = shape(_PRE + "project_features.2.weight")[0]
+    spec = _conv_spec(sd, get(audio, "feature_encoder_spec", None), source)
 
-    n_conv = count(pre + "local_encoder.conv_layers.")
-    spec_text = get(audio, "feature_encoder_spec", None)
-    if isinstance(spec_text, str):
-        spec = parse_conv_spec(spec_text)
-    else:  # no config: channels and kernels from the shapes, strides of the released models
-        spec = []
-        for i in range(n_conv):
-            w = shape(f"{pre}local_encoder.conv_layers.{i}.0.weight")
-            if i >= len(DEFAULT_CONV_SPEC) or DEFAULT_CONV_SPEC[i][1] != w[2]:
-                raise E2VError(f"{source}: conv layers differ from the released ones and no "
-                               "config gives their strides (feature_encoder_spec)")
-            spec.append((w[0], w[2], DEFAULT_CONV_SPEC[i][2]))
-        spec = tuple(spec)
-    if len(spec) != n_conv:
-        raise E2VError(f"{source}: feature_encoder_spec has {len(spec)} layers but the "
-                       f"checkpoint has {n_conv} conv layers")
-    for i, (c, k, s) in enumerate(spec):
-        w = shape(f"{pre}local_encoder.conv_layers.{i}.0.weight")
-        if (w[0], w[2]) != (c, k):
-            raise E2VError(f"{source}: conv layer {i} weight {list(w)} disagrees with the "
-                           f"feature_encoder_spec entry {(c, k, s)}")
-
-    scale_shape = shape(pre + "alibi_scale")
+    scale_shape = shape(_PRE + "alibi_scale")
     if len(scale_shape) == 4:  # older layout without the per-layer axis
         scale_shape = (1,) + scale_shape
     heads_cfg = get(model_cfg, "num_heads", None)
@@ -318,18 +332,19 @@ def config_from_checkpoint(sd: Dict[str, torch.Tensor], cfg: dict, source: str) 
     if embed_dim % heads:
         raise E2VError(f"{source}: embed_dim {embed_dim} is not divisible by {heads} heads")
 
-    depth = count("blocks.")
-    prenet = count(pre + "context_encoder.blocks.")
-    n_pos = count(pre + "relative_positional_encoder.")
-    pos_w = shape(pre + "relative_positional_encoder.1.0.weight")
-    mlp = shape("blocks.0.mlp.fc1.weight" if depth else pre + "context_encoder.blocks.0.mlp.fc1.weight")[0]
+    depth = _count(sd, "blocks.")
+    prenet = _count(sd, _PRE + "context_encoder.blocks.")
+    n_pos = _count(sd, _PRE + "relative_positional_encoder.")
+    pos_w = shape(_PRE + "relative_positional_encoder.1.0.weight")
+    first_block = "blocks.0." if depth else _PRE + "context_encoder.blocks.0."
+    mlp = shape(first_block + "mlp.fc1.weight")[0]
     num_classes = shape("proj.weight")[0] if "proj.weight" in sd else 0
     normalize = get(model_cfg, "normalize", None)
     if normalize is None:
         normalize = get(cfg.get("task") or {}, "normalize", True)
     return EncoderConfig(
         embed_dim=embed_dim, num_heads=heads, depth=depth, prenet_depth=prenet, mlp_dim=mlp,
-        num_extra_tokens=shape(pre + "extra_tokens")[1], conv_spec=spec,
+        num_extra_tokens=shape(_PRE + "extra_tokens")[1], conv_spec=spec,
         pos_conv_depth=n_pos, pos_conv_kernel=pos_w[2], pos_conv_groups=embed_dim // pos_w[1],
         alibi_scale_layers=scale_shape[0], norm_eps=float(get(model_cfg, "norm_eps", 1e-5)),
         normalize=bool(normalize), num_classes=num_classes)

@@ -19,7 +19,6 @@ import torch
 import torch.nn.functional as F
 
 from emotion2vec.errors import E2VError
-from emotion2vec.models.model import to_host
 
 
 def windows(num_frames: int, chunk_frames: int, overlap_frames: int):
@@ -67,10 +66,9 @@ def extract_long(model, wav: np.ndarray, chunk_seconds: float = 30.0,
         group = plan[b0:b0 + batch_size]
         pieces = [wav[c0 * hop:(c1 - 1) * hop + rf] for c0, c1, _, _ in group]
         stack, valid = model._run(pieces, want, [name] * len(pieces), normalize=False)
-        stack = to_host(stack).numpy()
-        for i, (c0, c1, k0, k1) in enumerate(group):
-            assert int(valid[i].sum()) == c1 - c0
-            seg = stack[:, i, k0 - c0:k1 - c0]
+        for (c0, c1, k0, k1), feats in zip(group, model._split(stack, valid, True)):
+            assert feats.shape[1] == c1 - c0  # feats: [L, window frames, D]
+            seg = feats[:, k0 - c0:k1 - c0]
             if all_layers:
                 out[:, k0:k1] = seg
             else:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import warnings
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
 from torch import nn
+from torch.ao.quantization import quantize_dynamic
 
 from emotion2vec.errors import E2VError
+from emotion2vec.memory import keep_freed_memory
+from emotion2vec.models import chunking
 from emotion2vec.models.checkpoint import load_weights, read_checkpoint, resolve_spec
 from emotion2vec.models.encoder import Emotion2vec, EncoderConfig
 
@@ -179,19 +183,14 @@ class Emotion2vecModel:
                      overlap_seconds: float = 5.0, layer: Layer = None,
                      batch_size: Optional[int] = None) -> np.ndarray:
         """Frame features of a long recording in bounded memory; see emotion2vec.models.chunking."""
-        from emotion2vec.models.chunking import extract_long
-
-        return extract_long(self, wav, chunk_seconds=chunk_seconds,
-                            overlap_seconds=overlap_seconds, layer=layer, batch_size=batch_size)
+        return chunking.extract_long(self, wav, chunk_seconds=chunk_seconds,
+                                     overlap_seconds=overlap_seconds, layer=layer,
+                                     batch_size=batch_size)
 
     # -- reduced precision -------------------------------------------------------------------------
     def _quantize_int8(self) -> None:
         """Dynamic int8 quantisation of every Linear (and of the conv front end, run as
         matmuls), except the first conv layer on the raw waveform and the class head."""
-        import warnings
-
-        from torch.ao.quantization import quantize_dynamic
-
         for i, layer in enumerate(self.net.modality_encoders["AUDIO"].local_encoder.conv_layers):
             if i == 0:
                 continue
@@ -258,8 +257,6 @@ def load_model(spec: Union[str, Path], device: Union[str, torch.device] = "cpu",
     if num_threads:
         torch.set_num_threads(int(num_threads))
     if dev.type == "cpu":
-        from emotion2vec.memory import keep_freed_memory
-
         keep_freed_memory()  # ~6 % faster on CPU; process-wide, see emotion2vec.memory
     weights = resolve_spec(spec)
     sd, cfg, labels, _fmt = read_checkpoint(weights)

@@ -1,10 +1,7 @@
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-import audio_synth  # noqa: E402
+from helpers import audio_synth
 
 
 @pytest.fixture(scope="session")

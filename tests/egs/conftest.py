@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from recipetree import make_recipe
+from helpers.recipetree import make_recipe
 
 
 @pytest.fixture

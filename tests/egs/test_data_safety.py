@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from recipetree import REPO, kaldi_asr_dir, run_recipe
+from helpers.recipetree import REPO, kaldi_asr_dir, run_recipe
 
 
 def snapshot(d):
@@ -78,11 +78,11 @@ def test_custom_recipe_errors_name_the_users_own_files(recipe, tmp_path):
 
 
 def test_corpus_preparation_never_replaces_the_corpus(tmp_path):
-    from lookalike import make_emodb
+    from helpers.lookalike import make_emodb
 
     top = make_emodb(tmp_path / "c")
     before = snapshot(top)
-    prep = [sys.executable, str(REPO / "local" / "prepare_emodb.py"), "--classes",
+    prep = [sys.executable, "-m", "emotion2vec.corpora.emodb", "--classes",
             str(REPO / "egs" / "emodb" / "conf" / "emotions.txt"), str(top)]
     for out in (top, tmp_path / "c"):  # the corpus itself, and a folder that holds it
         r = subprocess.run(prep + [str(out)], capture_output=True, text=True)
@@ -91,15 +91,15 @@ def test_corpus_preparation_never_replaces_the_corpus(tmp_path):
 
 
 def test_mini_corpus_generator_never_replaces_a_real_corpus(tmp_path):
-    from lookalike import make_iemocap
+    from helpers.lookalike import make_iemocap
 
     top = make_iemocap(tmp_path / "c")  # e.g. --corpus-dir pointed at the real IEMOCAP's parent
     assert top.name == "IEMOCAP_full_release"
     before = snapshot(top)
-    r = subprocess.run([sys.executable, str(REPO / "local" / "make_mini_corpus.py"),
+    r = subprocess.run([sys.executable, "-m", "emotion2vec.corpora.mini",
                         "--sentences-per-emotion", "1", str(top.parent)],
                        capture_output=True, text=True, timeout=300)
-    assert r.returncode == 1 and "it is not a corpus local/make_mini_corpus.py generated" in \
+    assert r.returncode == 1 and "it is not a corpus emotion2vec.corpora.mini generated" in \
         r.stderr, r.stderr
     assert snapshot(top) == before
 
@@ -107,7 +107,7 @@ def test_mini_corpus_generator_never_replaces_a_real_corpus(tmp_path):
 def test_extraction_keeps_every_earlier_feats_scp(tmp_path):
     """The data dir's own feats.scp (e.g. an ASR recipe's MFCCs) is moved to .backup, and a
     later run's backup never overwrites it."""
-    from lookalike import tone
+    from helpers.lookalike import tone
 
     data = tmp_path / "data"
     data.mkdir()

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from recipetree import run_recipe
+from helpers.recipetree import run_recipe
 
 pytestmark = pytest.mark.slow
 SMALL = ("--sentences", "2")  # 80 utterances: the same code paths, a faster run

@@ -2,8 +2,8 @@
 
 import pytest
 
-from recipetree import REPO, kaldi_asr_dir, run_recipe
-from lookalike import make_emobox, make_emodb, make_iemocap, make_thai
+from helpers.recipetree import REPO, kaldi_asr_dir, run_recipe
+from helpers.lookalike import make_emobox, make_emodb, make_iemocap, make_thai
 
 RECIPES = ("iemocap", "emodb", "thai_ser", "emobox", "mini", "custom")
 # recipe -> (db.sh variable, what the error says the folder must contain)
@@ -16,12 +16,23 @@ LOCATIONS = {
 
 
 def test_layout_of_the_repository_recipes():
+    """ESPnet's shape: one shared recipe (egs/TEMPLATE/ser1/ser.sh), a thin run.sh per corpus,
+    the corpus's own local/data.sh (stage 0) and conf/."""
+    total = 0
     for name in RECIPES:
         d = REPO / "egs" / name
         assert (d / "run.sh").stat().st_mode & 0o111, name
+        assert (d / "local" / "data.sh").stat().st_mode & 0o111, name
+        assert not (d / "local").is_symlink()
+        assert (d / "conf" / "references").is_file(), name
         assert (d / "RESULTS.md").read_text().count("| date | features | model | head |") == 1
-        for link in ("steps", "utils", "local", "path.sh", "cmd.sh"):
+        assert str((d / "ser.sh").readlink()) == "../TEMPLATE/ser1/ser.sh"
+        for link in ("steps", "utils", "path.sh", "cmd.sh"):
             assert (d / link).is_symlink() and str((d / link).readlink()) == f"../../{link}"
+        run_sh = (d / "run.sh").read_text()
+        assert "exec ./ser.sh" in run_sh and "Begin configuration" not in run_sh
+        total += len(run_sh.splitlines())
+    assert total < 200, total
 
 
 @pytest.mark.parametrize("name", RECIPES)

@@ -1,11 +1,8 @@
 import shutil
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent.parent / "audio"))
-import audio_synth  # noqa: E402
+from helpers import audio_synth
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +26,7 @@ def data_copy(corpus, tmp_path):
 @pytest.fixture(scope="session")
 def tiny_e2v(tmp_path_factory):
     """A tiny random emotion2vec checkpoint in the released fairseq container format."""
-    from emotion2vec.models.tiny import make_tiny_checkpoint
+    from emotion2vec.testing.tiny import make_tiny_checkpoint
 
     return str(make_tiny_checkpoint(tmp_path_factory.mktemp("e2v") / "tiny.pt", fmt="fairseq"))
 

@@ -199,7 +199,7 @@ def test_hf_model_with_its_own_code_needs_trust_remote_code(tmp_path, monkeypatc
 
 def test_emotion2vec_plus_directory(tmp_path):
     """The plus models' layout (model.pt + config.yaml + tokens.txt) gives embeddings too."""
-    from emotion2vec.models.tiny import make_tiny_checkpoint
+    from emotion2vec.testing.tiny import make_tiny_checkpoint
 
     d = make_tiny_checkpoint(tmp_path / "plus", fmt="plus", seed=5)
     ex = make_extractor("emotion2vec", model=str(d))

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from featsteps import ROOT, read_feats, run_step
+from helpers.featsteps import ROOT, read_feats, run_step
 
 pytestmark = pytest.mark.slurm
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from featsteps import STEP, read_feats, run_step
+from helpers.featsteps import STEP, read_feats, run_step
 
 
 def assert_same_feats(a, b, atol=0.0):
@@ -89,7 +89,7 @@ def test_nj3_equals_nj1(fbank_ref, data_copy, tmp_path):
 
 
 def test_more_jobs_than_speakers_or_utterances(fbank_ref, corpus, tmp_path):
-    from audio_synth import make_data_dir
+    from helpers.audio_synth import make_data_dir
 
     scp = dict(line.split(maxsplit=1) for line in (corpus["file"] / "wav.scp").read_text().splitlines())
     utts = ["spk1-u00", "spk1-u01", "spk2-u00"]
@@ -118,7 +118,7 @@ def test_resampled_and_stereo_inputs(corpus, tmp_path):
             sf.write(out, np.stack([x, x], axis=1), rate, subtype="PCM_16")
         scp[utt] = str(out)
         utts.append(utt)
-    from audio_synth import make_data_dir
+    from helpers.audio_synth import make_data_dir
 
     make_data_dir(d, scp, utts)
     run_step("--nj", 2, "--feat-type", "fbank", d, tmp_path / "feats")

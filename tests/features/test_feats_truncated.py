@@ -4,7 +4,7 @@
 
 import soundfile as sf
 
-from featsteps import read_feats, run_step
+from helpers.featsteps import read_feats, run_step
 
 
 def test_truncated_audio_stops_the_step_or_is_listed_as_bad(data_copy, tmp_path):

@@ -61,7 +61,7 @@ def audio_data(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def plus_model(tmp_path_factory) -> Path:
     """A tiny random emotion2vec+ model directory (model.pt, config.yaml, tokens.txt)."""
-    from emotion2vec.models.tiny import make_tiny_checkpoint
+    from emotion2vec.testing.tiny import make_tiny_checkpoint
 
     return Path(make_tiny_checkpoint(tmp_path_factory.mktemp("plus") / "tiny_plus", fmt="plus",
                                      seed=3))
@@ -83,7 +83,7 @@ def feat_dir(tmp_path_factory, audio_data, plus_model) -> Path:
 def exp_dir(tmp_path_factory, audio_data, feat_dir) -> Path:
     """An experiment dir like steps/train_cv.sh's: fold1/ and fold2/ with trained e2v heads."""
     from emotion2vec.heads import Split, build_head
-    from emotion2vec.training.features import FeatureSet
+    from emotion2vec.training.featureset import FeatureSet
 
     info = json.loads((feat_dir / "feat_info.json").read_text())
     fs = FeatureSet(feat_dir / "feats.scp")

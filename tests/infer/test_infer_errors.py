@@ -54,7 +54,7 @@ def test_option_errors(args, msg, plus_model, audio_data, tmp_path, infer_cli):
 
 
 def test_model_errors(tmp_path, audio_data, exp_dir, infer_cli):
-    from emotion2vec.models.tiny import make_tiny_checkpoint
+    from emotion2vec.testing.tiny import make_tiny_checkpoint
 
     base = make_tiny_checkpoint(tmp_path / "base.pt", fmt="fairseq")
     code, err = infer_cli(["--model", base, "--no-progress", audio_data, tmp_path / "o"])

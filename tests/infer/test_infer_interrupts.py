@@ -9,7 +9,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from killing import kill_at_random, start_in_session, wait_for
+from helpers.killing import kill_at_random, start_in_session, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 STEP = ROOT / "steps" / "infer.sh"

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 
-from emotion2vec.models.tiny import make_tiny_checkpoint
+from emotion2vec.testing.tiny import make_tiny_checkpoint
 
 
 @pytest.fixture(scope="session")

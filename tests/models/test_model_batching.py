@@ -5,7 +5,7 @@ import pytest
 
 from emotion2vec.models.encoder import EncoderConfig, Emotion2vec
 from emotion2vec.models.model import Emotion2vecModel
-from emotion2vec.models.tiny import random_state_dict
+from emotion2vec.testing.tiny import random_state_dict
 
 
 def _assert_same(batched, single, tol=1e-4):
@@ -77,18 +77,18 @@ def test_onednn_and_plain_matmul_paths_agree(monkeypatch, speech):
     F.linear give the same features; on x86-64 the fast path must be the one in use."""
     import platform
 
-    from emotion2vec.models import encoder
+    from emotion2vec.models import fastpath
 
     if platform.machine() in ("x86_64", "AMD64"):
-        assert encoder._ONEDNN_LINEAR is not None, "oneDNN matmul missing: CPU speed halves"
-        assert encoder._PACKING is not None, "oneDNN weight packing missing: 2-8 % slower"
+        assert fastpath._ONEDNN_LINEAR is not None, "oneDNN matmul missing: CPU speed halves"
+        assert fastpath._PACKING is not None, "oneDNN weight packing missing: 2-8 % slower"
     cfg = EncoderConfig(num_classes=9)
     net = Emotion2vec(cfg)
     net.load_state_dict(random_state_dict(cfg, seed=5))
     m = Emotion2vecModel(net, labels=[str(i) for i in range(9)])
     wavs = [speech(n, seed=n) for n in (70001, 1234)]
     fast = m.extract(wavs)
-    monkeypatch.setattr(encoder, "use_onednn", False)
+    monkeypatch.setattr(fastpath, "use_onednn", False)
     plain = m.extract(wavs)
     _assert_same(fast, plain)
 
@@ -151,12 +151,12 @@ def test_front_end_rounds_blocks_to_repeating_shapes(tiny_plus, speech, monkeypa
     shapes; the frames kept equal those of the unrounded computation."""
     import torch
 
-    from emotion2vec.models import encoder
+    from emotion2vec.models import fastpath
 
-    assert encoder.ROUND_FRAMES > 1
+    assert fastpath.ROUND_FRAMES > 1
     le = tiny_plus.net.modality_encoders["AUDIO"].local_encoder
     computed = []
-    run, rounding = le._run, encoder.ROUND_FRAMES
+    run, rounding = le._run, fastpath.ROUND_FRAMES
 
     def recording_run(w):
         y = run(w)
@@ -170,9 +170,9 @@ def test_front_end_rounds_blocks_to_repeating_shapes(tiny_plus, speech, monkeypa
             computed.clear()
             rounded = le(wav, block_samples=9000)
             assert all(f % rounding == 0 for f in computed), computed
-            monkeypatch.setattr(encoder, "ROUND_FRAMES", 1)
+            monkeypatch.setattr(fastpath, "ROUND_FRAMES", 1)
             plain = le(wav, block_samples=9000)
-            monkeypatch.setattr(encoder, "ROUND_FRAMES", rounding)
+            monkeypatch.setattr(fastpath, "ROUND_FRAMES", rounding)
             assert rounded.shape == plain.shape == (1, tiny_plus.num_frames(n), 32)
             assert torch.abs(rounded - plain).max() < 1e-6
 
@@ -184,9 +184,9 @@ def test_onednn_attention_equals_sdpa(heads, dh):
     import torch
     import torch.nn.functional as F
 
-    from emotion2vec.models import encoder
+    from emotion2vec.models import fastpath
 
-    if encoder._ONEDNN_LINEAR is None:
+    if fastpath._ONEDNN_LINEAR is None:
         pytest.skip("no oneDNN matmul in this torch build")
     g = torch.Generator().manual_seed(0)
     b, n = 2, 390
@@ -196,25 +196,25 @@ def test_onednn_attention_equals_sdpa(heads, dh):
     x = qkv.permute(2, 0, 3, 1, 4)
     want = F.scaled_dot_product_attention(x[0], x[1], x[2], attn_mask=bias)
     want = want.transpose(1, 2).reshape(b, n, heads * dh)
-    got = encoder.attention_onednn(qkv, bias)
+    got = fastpath.attention_onednn(qkv, bias)
     assert got.shape == want.shape
     assert torch.abs(got - want).max() < 1e-5
-    one = encoder.attention_onednn(qkv[:1], bias[:1])  # a bias shared by the batch ([1, H, ..])
+    one = fastpath.attention_onednn(qkv[:1], bias[:1])  # a bias shared by the batch ([1, H, ..])
     assert torch.abs(one - want[:1]).max() < 1e-5
 
 
 def test_long_inputs_batched_and_attention_paths_agree(monkeypatch, speech):
     """At base size, an utterance long enough for the oneDNN attention path (>= 352 tokens)
     batched with a short one (padded keys) equals one-at-a-time inference and the SDPA path."""
-    from emotion2vec.models import encoder
+    from emotion2vec.models import fastpath
 
     cfg = EncoderConfig(num_classes=9)
     net = Emotion2vec(cfg)
     net.load_state_dict(random_state_dict(cfg, seed=4))
     m = Emotion2vecModel(net, labels=[str(i) for i in range(9)])
     wavs = [speech(n, seed=n) for n in (120000, 20000)]
-    assert m.num_frames(120000) + cfg.num_extra_tokens >= encoder.ONEDNN_ATTENTION_MIN_TOKENS
+    assert m.num_frames(120000) + cfg.num_extra_tokens >= fastpath.ONEDNN_ATTENTION_MIN_TOKENS
     batched = m.extract(wavs)
     _assert_same(batched, [m.extract([w])[0] for w in wavs])
-    monkeypatch.setattr(encoder, "ONEDNN_ATTENTION_MIN_TOKENS", 10**9)
+    monkeypatch.setattr(fastpath, "ONEDNN_ATTENTION_MIN_TOKENS", 10**9)
     _assert_same(batched, m.extract(wavs), tol=2e-5)

@@ -13,7 +13,7 @@ import torch
 from emotion2vec.errors import E2VError
 from emotion2vec.models import load_model
 from emotion2vec.models.checkpoint import parse_conv_spec, safe_load, to_plain
-from emotion2vec.models.tiny import make_tiny_checkpoint
+from emotion2vec.testing.tiny import make_tiny_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -5,7 +5,7 @@ import torch
 
 from emotion2vec.models.encoder import Emotion2vec, EncoderConfig
 from emotion2vec.models.model import Emotion2vecModel
-from emotion2vec.models.tiny import random_state_dict
+from emotion2vec.testing.tiny import random_state_dict
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 

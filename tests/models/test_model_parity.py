@@ -13,7 +13,7 @@ pytestmark = pytest.mark.reference
 def pair(tmp_path_factory):
     """(reference model, our model loaded from a plus-format directory of the same weights)."""
     pytest.importorskip("funasr")
-    from emotion2vec.models.reference import build_reference, save_as_plus_model
+    from emotion2vec.testing.reference import build_reference, save_as_plus_model
 
     ref, sd = build_reference(num_classes=9, seed=11)
     return ref, load_model(save_as_plus_model(sd, tmp_path_factory.mktemp("plus_base")))
@@ -29,7 +29,7 @@ def test_sizes_come_from_the_checkpoint(pair):
 # 160,000 samples (10 s, 509 tokens): attention through per-head oneDNN matmuls on CPU
 @pytest.mark.parametrize("n", [65666, 401, 160000])
 def test_frame_features_match_reference(pair, n, speech):
-    from emotion2vec.models.reference import reference_features
+    from emotion2vec.testing.reference import reference_features
 
     ref, m = pair
     wav = speech(n, seed=n)
@@ -39,14 +39,14 @@ def test_frame_features_match_reference(pair, n, speech):
     if n == 65666:
         assert got.shape[0] == 204
     if n == 160000:
-        from emotion2vec.models import encoder
+        from emotion2vec.models import fastpath
 
-        assert got.shape[0] + m.config.num_extra_tokens >= encoder.ONEDNN_ATTENTION_MIN_TOKENS
+        assert got.shape[0] + m.config.num_extra_tokens >= fastpath.ONEDNN_ATTENTION_MIN_TOKENS
     assert np.abs(got - expect).max() < 1e-4
 
 
 def test_posteriors_and_every_layer_match_reference(pair, speech):
-    from emotion2vec.models.reference import reference_posteriors
+    from emotion2vec.testing.reference import reference_posteriors
 
     ref, m = pair
     wav = speech(24000, seed=5)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from killing import alive, wait_for
+from helpers.killing import alive, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN = str(ROOT / "utils" / "parallel" / "run.py")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from traincorpus import make_corpus
+from helpers.traincorpus import make_corpus
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from emotion2vec.errors import E2VError
-from emotion2vec.training.features import FeatureSet, convert_to_plain
+from emotion2vec.training.featureset import FeatureSet, convert_to_plain
 
 
 def _write(path, mats):

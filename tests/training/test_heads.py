@@ -4,10 +4,10 @@ import torch
 import yaml
 
 from emotion2vec.errors import E2VError
-from emotion2vec.heads import Split, build_head, load_head
+from emotion2vec.heads import Split, build_head, load_config, load_head
+from emotion2vec.heads.config import default_config
 from emotion2vec.heads.frame import E2VModule
-from emotion2vec.training.experiment import REPO, load_config
-from emotion2vec.training.trainer import TrainConfig, make_optimizer, make_scheduler
+from emotion2vec.heads.trainer import TrainConfig, make_optimizer, make_scheduler
 
 CLASSES = ["a", "b", "c"]
 
@@ -168,5 +168,5 @@ def test_bad_inputs_and_configs(tmp_path):
 def test_default_configs_exist_for_every_head():
     from emotion2vec.heads import head_names
     for name in head_names():
-        assert (REPO / "conf" / "heads" / f"{name}.yaml").is_file(), name
+        assert default_config(name).is_file(), name
         assert isinstance(load_config(name, None), dict)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from traincorpus import make_corpus, run_entry_point
+from helpers.traincorpus import make_corpus, run_entry_point
 
 REPO = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from traincorpus import make_corpus, run_entry_point
+from helpers.traincorpus import make_corpus, run_entry_point
 
 REPO = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
@@ -82,7 +82,7 @@ def test_rerun_skips_done_folds_and_refuses_changed_settings(svm_exp):
 
 def test_load_head_from_fold_dir_predicts_like_predictions_file(svm_exp):
     from emotion2vec.heads import load_head
-    from emotion2vec.training.features import FeatureSet
+    from emotion2vec.training.featureset import FeatureSet
     _, _, feats, exp, _ = svm_exp
     head = load_head(exp / "fold1")            # the first seed's head
     test = (exp / "folds" / "fold1" / "test").read_text().split()

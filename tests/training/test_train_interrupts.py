@@ -12,8 +12,8 @@ from pathlib import Path
 import kaldi_native_io as kio
 import numpy as np
 
-from killing import kill_at_random, processes_mentioning, start_in_session, wait_for
-from traincorpus import make_corpus
+from helpers.killing import kill_at_random, processes_mentioning, start_in_session, wait_for
+from helpers.traincorpus import make_corpus
 
 REPO = Path(__file__).resolve().parents[2]
 STEP = REPO / "steps" / "train_cv.sh"
