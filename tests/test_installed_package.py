@@ -2,6 +2,7 @@
 checkout: it trains (cross-validation with the shipped head configuration) and infers."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,10 +19,14 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
-    """`pip install --no-deps --target <site> <wheel>`; the dependencies come from this venv."""
+    """`pip install --no-deps --target <site> <wheel>`; the dependencies come from this venv.
+    The wheel is built from a copy of the sources (a build writes build/ and egg-info)."""
     tmp = tmp_path_factory.mktemp("wheel")
+    src = tmp / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", "__pycache__", "egs", "tests", "benchmarks"))
     r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                        "-q", "-w", str(tmp / "dist"), str(ROOT)], capture_output=True, text=True,
+                        "-q", "-w", str(tmp / "dist"), str(src)], capture_output=True, text=True,
                        timeout=300)
     assert r.returncode == 0, r.stderr
     wheel = next((tmp / "dist").glob("emotion2vec_recipes-*.whl"))
