@@ -79,20 +79,25 @@ def _rule_values(dd: DataDir, files: Files, rep: _Report,
             _check_values(fname, m, dd.name(fname), rep, classes if fname == "utt2emo" else None)
 
 
+def _exact_keys(dd: DataDir, fname: str, m: Mapping[str, str], keys: Mapping[str, str],
+                what: str, group: str, rep: _Report, note: str = "") -> None:
+    """File `fname` has exactly the keys of utt2spk's `what`s (each extra one by line)."""
+    missing = [k for k in keys if k not in m]
+    if missing:
+        rep.error(f"{dd.name(fname)}: {len(missing)} {what}(s) of utt2spk missing: "
+                  f"{_some(missing)}")
+    for lineno, k in enumerate(m, 1):
+        if k not in keys:
+            rep.error(f"{dd.name(fname)}:{lineno}: '{k}': {what} not in utt2spk{note}",
+                      (dd.name(fname), group))
+
+
 def _same_keys(dd: DataDir, files: Files, kind: str, skip: str, keys: Mapping[str, str],
                what: str, group: str, rep: _Report) -> None:
     """Every `kind` file but `skip` has exactly the keys of utt2spk's `what`s."""
     for fname, m in files.items():
-        if file_kind(fname) != kind or fname == skip or m.keys() == keys.keys():
-            continue
-        missing = [k for k in keys if k not in m]
-        if missing:
-            rep.error(f"{dd.name(fname)}: {len(missing)} {what}(s) of utt2spk missing: "
-                      f"{_some(missing)}")
-        for lineno, k in enumerate(m, 1):
-            if k not in keys:
-                rep.error(f"{dd.name(fname)}:{lineno}: '{k}': {what} not in utt2spk",
-                          (dd.name(fname), group))
+        if file_kind(fname) == kind and fname != skip and m.keys() != keys.keys():
+            _exact_keys(dd, fname, m, keys, what, group, rep)
 
 
 def _rule_utterance_files(dd: DataDir, files: Files, u2s: Mapping[str, str],
@@ -120,15 +125,8 @@ def _rule_segment_recordings(dd: DataDir, seg: Mapping[str, str], wav: Mapping[s
 def _rule_wav_utterances(dd: DataDir, wav: Mapping[str, str], u2s: Mapping[str, str],
                          rep: _Report) -> None:
     """Without segments, wav.scp has exactly the utterances of utt2spk."""
-    missing = [u for u in u2s if u not in wav]
-    if missing:
-        rep.error(f"{dd.name('wav.scp')}: {len(missing)} utterance(s) of utt2spk "
-                  f"missing: {_some(missing)}")
-    for lineno, k in enumerate(wav, 1):
-        if k not in u2s:
-            rep.error(f"{dd.name('wav.scp')}:{lineno}: '{k}': utterance not in utt2spk "
-                      "(and there is no segments file)",
-                      (dd.name("wav.scp"), "utterances not in utt2spk"))
+    _exact_keys(dd, "wav.scp", wav, u2s, "utterance", "utterances not in utt2spk", rep,
+                note=" (and there is no segments file)")
 
 
 def _rule_recording_files(dd: DataDir, files: Files, recs: Set[str], rep: _Report) -> None:
