@@ -10,6 +10,8 @@ import tempfile
 from pathlib import Path
 from typing import IO, Callable, Iterator, Optional, Sequence, Union
 
+from emotion2vec.errors import E2VError
+
 PathLike = Union[str, os.PathLike]
 
 
@@ -58,8 +60,6 @@ def replace_dir(new: PathLike, dest: PathLike, *, replaceable: Callable[[Path], 
     link: the directory it points to is not touched.  The old `dest` is renamed aside before
     `new` takes its place, and removed only then.
     """
-    from emotion2vec.errors import E2VError
-
     new, dest = Path(new), Path(dest)
     target = dest.resolve()
     for i in inputs:

@@ -23,22 +23,30 @@ Outputs: <feat-dir>/feats.scp utt2num_frames feat_info.json options.json [bad_ut
 with --layer all one feat dir per layer in <feat-dir>/layer<k>/ (top level = last layer)."
 
 # Begin configuration section.
+# '' = the toolkit default: emotion2vec/bin/extract_feats.py declares each (and
+# emotion2vec/features/featdir.py feature_options resolves --model and --num-mel-bins).
 cmd=run.py                # job launcher: $extract_cmd of cmd.sh (run.py slurm.py queue.py run.pl)
 nj=4                      # number of parallel jobs (capped at the number of utterances)
-feat_type=emotion2vec     # emotion2vec | hf | fbank | logspec | logmel
-model=                    # emotion2vec: name/dir/.pt (default emotion2vec_base); hf: dir or hub name
-layer=last                # last | N | all (emotion2vec, hf)
-granularity=frame         # frame ([T, D] per utterance) | utterance (mean over frames, [1, D])
-num_mel_bins=0            # fbank (0 = 80) and logmel (0 = 40) mel bands
-trust_remote_code=false   # hf: allow models that ship their own code (e.g. ExHuBERT)
-device=cpu                # cpu | cuda (cuda also asks the launcher for a GPU)
-batch_seconds=auto        # emotion2vec/hf: padded audio per batch, seconds (auto: 1 utt on cpu, 120 on cuda)
+feat_type=                # emotion2vec | hf | fbank | logspec | logmel ('' = the toolkit default (emotion2vec))
+model=                    # emotion2vec: name/dir/.pt; hf: dir or hub name ('' = emotion2vec_base for emotion2vec)
+layer=                    # last | N | all (emotion2vec, hf) ('' = the toolkit default (last))
+granularity=              # frame ([T, D] per utterance) | utterance (mean over frames, [1, D]) ('' = the toolkit default (frame))
+num_mel_bins=             # fbank and logmel mel bands ('' = the toolkit default (0), i.e. 80 for fbank, 40 for logmel)
+trust_remote_code=        # true: hf models may run their own code (e.g. ExHuBERT) ('' = the toolkit default (false))
+device=                   # cpu | cuda (cuda also asks the launcher for a GPU) ('' = the toolkit default (cpu))
+batch_seconds=            # emotion2vec/hf: padded audio per batch, seconds; auto: 1 utt on cpu, 120 on cuda ('' = the toolkit default (auto))
 num_threads=1             # CPU threads per job
-skip_bad=false            # list bad utterances in <feat-dir>/bad_utts and go on (else stop)
+skip_bad=                 # true: list bad utterances in <feat-dir>/bad_utts and go on (else stop) ('' = the toolkit default (false))
 export_npy=               # also write <dir>/<data name>.{npy,lengths,emo} (original emotion2vec layout)
 # End configuration section.
 
 . "$root/utils/parse_options.sh"
+for o in trust_remote_code skip_bad; do
+  case ${!o} in ''|true|false) ;; *)
+    echo "$0: error: option '--${o//_/-}' expects true or false, got '${!o}'" >&2
+    echo "$0: see '$0 --help' for the options" >&2; exit 2 ;;
+  esac
+done
 
 if [ $# -ne 2 ]; then
   echo "$help_message" >&2
@@ -86,16 +94,28 @@ else
   sdata=$data/split${nj}utt
 fi
 
-feat_opts=(--feat-type "$feat_type" --layer "$layer" --granularity "$granularity"
-  --num-mel-bins "$num_mel_bins" --trust-remote-code "$trust_remote_code")
+# Only what the user set is passed on: the Python entry points apply the toolkit defaults.
+feat_opts=()
+[ -z "$feat_type" ] || feat_opts+=(--feat-type "$feat_type")
 [ -z "$model" ] || feat_opts+=(--model "$model")
-run_opts=(--device "$device" --batch-seconds "$batch_seconds" --skip-bad "$skip_bad")
+[ -z "$layer" ] || feat_opts+=(--layer "$layer")
+[ -z "$granularity" ] || feat_opts+=(--granularity "$granularity")
+[ -z "$num_mel_bins" ] || feat_opts+=(--num-mel-bins "$num_mel_bins")
+[ -z "$trust_remote_code" ] || feat_opts+=(--trust-remote-code "$trust_remote_code")
+run_opts=()
+[ -z "$device" ] || run_opts+=(--device "$device")
+[ -z "$batch_seconds" ] || run_opts+=(--batch-seconds "$batch_seconds")
+[ -z "$skip_bad" ] || run_opts+=(--skip-bad "$skip_bad")
 launcher_opts=()
 [ "$num_threads" -le 1 ] || launcher_opts+=(--num-threads "$num_threads")
-case $device in cuda*) launcher_opts+=(--gpu 1) ;; esac
+case $device in cuda*) launcher_opts+=(--gpu 1) ;; esac  # '' = cpu: no GPU
 
 start=$(date +%s.%N)
-todo=$(python -m emotion2vec.bin.feat_dir init "${feat_opts[@]}" --sdata "$sdata" --nj "$nj" "$featdir")
+# init prints the feature type it recorded (defaults resolved), then the jobs still to run.
+init=$(python -m emotion2vec.bin.feat_dir init ${feat_opts[@]+"${feat_opts[@]}"} --sdata "$sdata" --nj "$nj" "$featdir")
+feat_type=${init%%$'\n'*}
+todo=""  # ($(...) drops the newline before an empty second line)
+[[ $init != *$'\n'* ]] || todo=${init#*$'\n'}
 if [ -z "$todo" ]; then
   echo "$0: all $nj jobs already done in $featdir"
 else
@@ -105,7 +125,7 @@ else
   # shellcheck disable=SC2086
   if ! $cmd ${launcher_opts[@]+"${launcher_opts[@]}"} JOB=1:"$nj" "$featdir/log/extract.JOB.log" \
       python -m emotion2vec.bin.extract_feats --job JOB --nj "$nj" --num-threads "$num_threads" \
-      "${feat_opts[@]}" "${run_opts[@]}" "$sdata/JOB" "$featdir"; then
+      ${feat_opts[@]+"${feat_opts[@]}"} ${run_opts[@]+"${run_opts[@]}"} "$sdata/JOB" "$featdir"; then
     grep -ho "extract_feats: error:.*" "$featdir"/log/extract.*.log >&2 || true
     die "feature extraction failed; see $featdir/log/extract.*.log"
   fi
@@ -113,6 +133,6 @@ fi
 
 merge_opts=(--nj "$nj" --start "$start" --command "$cmdline")
 [ -z "$export_npy" ] || merge_opts+=(--export-npy "$export_npy")
-python -m emotion2vec.bin.feat_dir merge "${feat_opts[@]}" "${run_opts[@]}" "${merge_opts[@]}" \
-  "$data" "$featdir"
+python -m emotion2vec.bin.feat_dir merge ${feat_opts[@]+"${feat_opts[@]}"} ${run_opts[@]+"${run_opts[@]}"} \
+  "${merge_opts[@]}" "$data" "$featdir"
 echo "$0: done: $featdir/feats.scp (copied to $data/feats.scp)"

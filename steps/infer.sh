@@ -24,26 +24,33 @@ timeline (<recording> <start> <end> <label>); with --embeddings: embeddings.{scp
 embeddings.{npy,keys}; with --skip-bad true: bad_utts. See docs/inference.md."
 
 # Begin configuration section.
+# '' = the toolkit default: emotion2vec/bin/infer.py (build_parser) holds each.
 cmd=run.py              # job launcher: $extract_cmd / $cuda_cmd of cmd.sh (run.py slurm.py queue.py run.pl)
 nj=4                    # number of parallel jobs (capped at the number of utterances)
 model=                  # the model (required; see above)
-model_type=auto         # auto | emotion2vec | head | packed | hf
-fold=all                # trained heads: all (mean of every fold head's posteriors) | K | K1,K2
+model_type=             # auto | emotion2vec | head | packed | hf ('' = the toolkit default (auto))
+fold=                   # trained heads: all (mean of every fold head's posteriors) | K | K1,K2 ('' = the toolkit default (all))
 encoder=                # trained heads: use this encoder instead of the recorded one
-segment_length=0        # seconds; >0: score sliding windows of this length (0: whole utterances)
-segment_shift=0         # seconds between window starts (0: half of --segment-length)
-timeline_step=0.1       # seconds per frame of the smoothed timeline
-embeddings=none         # none | ark | npy: also write utterance (or window) embeddings
-device=cpu              # cpu | cuda (cuda also asks the launcher for a GPU)
-batch_seconds=auto      # padded audio per batch, seconds (auto: 1 utt on cpu, 60 on cuda)
+segment_length=         # seconds; >0: score sliding windows of this length, 0: whole utterances ('' = the toolkit default (0))
+segment_shift=          # seconds between window starts, 0: half of --segment-length ('' = the toolkit default (0))
+timeline_step=          # seconds per frame of the smoothed timeline ('' = the toolkit default (0.1))
+embeddings=             # none | ark | npy: also write utterance (or window) embeddings ('' = the toolkit default (none))
+device=                 # cpu | cuda (cuda also asks the launcher for a GPU) ('' = the toolkit default (cpu))
+batch_seconds=          # padded audio per batch, seconds; auto: 1 utt on cpu, 60 on cuda ('' = the toolkit default (auto))
 num_threads=1           # CPU threads per job
-skip_bad=false          # list unreadable/empty utterances in <out-dir>/bad_utts and go on
-trust_remote_code=false # Hugging Face: allow a model dir's own Python code (read it first)
-model_window=0          # Hugging Face: the model's fixed input length in seconds (ExHuBERT: 3)
+skip_bad=               # true: list unreadable/empty utterances in <out-dir>/bad_utts and go on ('' = the toolkit default (false))
+trust_remote_code=      # true: a Hugging Face model dir may run its own Python code (read it first) ('' = the toolkit default (false))
+model_window=           # Hugging Face: the model's fixed input length in seconds, ExHuBERT: 3 ('' = the toolkit default (0))
 classes=                # Hugging Face: file of label names when the config has none
 # End configuration section.
 
 . "$root/utils/parse_options.sh"
+for o in skip_bad trust_remote_code; do
+  case ${!o} in ''|true|false) ;; *)
+    echo "$0: error: option '--${o//_/-}' expects true or false, got '${!o}'" >&2
+    echo "$0: see '$0 --help' for the options" >&2; exit 2 ;;
+  esac
+done
 
 if [ $# -ne 2 ]; then
   echo "$help_message" >&2
@@ -58,10 +65,7 @@ usage() { echo "$0: error: $*" >&2; exit 2; }
 [ -n "$model" ] || usage "--model is required"
 case $nj in ''|*[!0-9]*|0) usage "--nj must be a positive integer, got '$nj'" ;; esac
 case $num_threads in ''|*[!0-9]*|0) usage "--num-threads must be a positive integer, got '$num_threads'" ;; esac
-case $embeddings in none|ark|npy) ;; *) usage "--embeddings must be none, ark or npy, got '$embeddings'" ;; esac
-for b in skip_bad trust_remote_code; do
-  case ${!b} in true|false) ;; *) usage "--${b//_/-} must be true or false" ;; esac
-done
+case $embeddings in ''|none|ark|npy) ;; *) usage "--embeddings must be none, ark or npy, got '$embeddings'" ;; esac
 
 [ -e "$src" ] || die "no such data dir or wav.scp: $src"
 # The outputs (utt2emo, ...) must never land on the input's own files.
@@ -106,17 +110,24 @@ fi
 split_data.sh --per-utt "$data" "$nj"
 sdata=$data/split${nj}utt
 
-opts=(--model "$model" --model-type "$model_type" --fold "$fold" --device "$device"
-  --segment-length "$segment_length" --segment-shift "$segment_shift"
-  --timeline-step "$timeline_step" --batch-seconds "$batch_seconds" --embeddings "$embeddings"
-  --model-window "$model_window" --model-cache "$dir/.model" --no-progress)
+# Only what the user set is passed on: infer applies the toolkit defaults.
+opts=(--model "$model" --model-cache "$dir/.model" --no-progress)
+[ -z "$model_type" ] || opts+=(--model-type "$model_type")
+[ -z "$fold" ] || opts+=(--fold "$fold")
 [ -z "$encoder" ] || opts+=(--encoder "$encoder")
+[ -z "$segment_length" ] || opts+=(--segment-length "$segment_length")
+[ -z "$segment_shift" ] || opts+=(--segment-shift "$segment_shift")
+[ -z "$timeline_step" ] || opts+=(--timeline-step "$timeline_step")
+[ -z "$embeddings" ] || opts+=(--embeddings "$embeddings")
+[ -z "$device" ] || opts+=(--device "$device")
+[ -z "$batch_seconds" ] || opts+=(--batch-seconds "$batch_seconds")
+[ -z "$model_window" ] || opts+=(--model-window "$model_window")
 [ -z "$classes" ] || opts+=(--classes "$classes")
-[ "$skip_bad" = false ] || opts+=(--skip-bad)
-[ "$trust_remote_code" = false ] || opts+=(--trust-remote-code)
+[ "$skip_bad" != true ] || opts+=(--skip-bad)
+[ "$trust_remote_code" != true ] || opts+=(--trust-remote-code)
 launcher_opts=()
 [ "$num_threads" -le 1 ] || launcher_opts+=(--num-threads "$num_threads")
-case $device in cuda*) launcher_opts+=(--gpu 1) ;; esac
+case $device in cuda*) launcher_opts+=(--gpu 1) ;; esac  # '' = cpu: no GPU
 
 echo "$0: labelling $nutt utterances of $data with $model ($nj jobs) into $dir"
 # $cmd is word-split on purpose: it may carry launcher options (e.g. "run.py --mem 4G").

@@ -15,12 +15,17 @@ Use it with: steps/infer.sh --model <model.tar.gz> <data-dir|wav.scp> <out-dir>
 Show what a packed file holds: python -m emotion2vec.bin.pack_model --show <model.tar.gz>"
 
 # Begin configuration section.
-fold=all                # folds to pack: all (infer averages their posteriors) | K | K1,K2
-include_encoder=false   # embed the encoder weights (safetensors) instead of a reference to it
+# '' = the toolkit default: emotion2vec/bin/pack_model.py holds each.
+fold=                   # folds to pack: all (infer averages their posteriors) | K | K1,K2 ('' = the toolkit default (all))
+include_encoder=        # true: embed the encoder weights (safetensors) instead of a reference to it ('' = the toolkit default (false))
 encoder=                # encoder reference to record instead of the heads' (e.g. a released name)
 # End configuration section.
 
 . "$root/utils/parse_options.sh"
+case $include_encoder in ''|true|false) ;; *)
+  echo "$0: error: option '--include-encoder' expects true or false, got '$include_encoder'" >&2
+  echo "$0: see '$0 --help' for the options" >&2; exit 2 ;;
+esac
 
 if [ $# -ne 2 ]; then
   echo "$help_message" >&2
@@ -29,10 +34,11 @@ if [ $# -ne 2 ]; then
 fi
 src=$1
 out=$2
-case $include_encoder in true|false) ;; *) echo "$0: error: --include-encoder must be true or false" >&2; exit 2 ;; esac
 [ -d "$src" ] || { echo "$0: error: no such experiment directory: $src" >&2; exit 1; }
 
-opts=(--fold "$fold")
-[ "$include_encoder" = false ] || opts+=(--include-encoder)
+# Only what the user set is passed on: pack_model applies the toolkit defaults.
+opts=()
+[ -z "$fold" ] || opts+=(--fold "$fold")
+[ "$include_encoder" != true ] || opts+=(--include-encoder)
 [ -z "$encoder" ] || opts+=(--encoder "$encoder")
-python -m emotion2vec.bin.pack_model "${opts[@]}" "$src" "$out"
+python -m emotion2vec.bin.pack_model ${opts[@]+"${opts[@]}"} "$src" "$out"

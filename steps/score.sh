@@ -18,11 +18,16 @@ and label; with --allow-unknown-labels true it counts as a wrong answer and the 
 how many were counted that way."
 
 # Begin configuration section.
+# '' = the toolkit default: emotion2vec/bin/score.py holds each.
 classes=                # class inventory file ('' = the labels of <ref-utt2emo>)
 label_map=              # '<from> <to>' label merges applied to both sides (before the check)
-allow_unknown_labels=false  # true: a hypothesis label outside the inventory counts as wrong
+allow_unknown_labels=   # true: a hypothesis label outside the inventory counts as wrong ('' = the toolkit default (false))
 # End configuration section.
 . "$root/utils/parse_options.sh"
+case $allow_unknown_labels in ''|true|false) ;; *)
+  echo "$0: error: option '--allow-unknown-labels' expects true or false, got '$allow_unknown_labels'" >&2
+  echo "$0: see '$0 --help' for the options" >&2; exit 2 ;;
+esac
 
 if [ $# -lt 2 ] || [ $# -gt 3 ]; then
   echo "$help_message" >&2
@@ -32,5 +37,5 @@ fi
 opts=()
 [ -z "$classes" ] || opts+=(--classes "$classes")
 [ -z "$label_map" ] || opts+=(--label-map "$label_map")
-opts+=(--allow-unknown-labels "$allow_unknown_labels")
+[ -z "$allow_unknown_labels" ] || opts+=(--allow-unknown-labels "$allow_unknown_labels")
 exec python -m emotion2vec.bin.score ${opts[@]+"${opts[@]}"} "$@"

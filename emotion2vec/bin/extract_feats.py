@@ -18,7 +18,8 @@ from emotion2vec.features import EXTRACTORS
 
 def add_feature_options(p: argparse.ArgumentParser) -> None:
     """Options that define the feature values (recorded in <feat-dir>/options.json)."""
-    p.add_argument("--feat-type", required=True, choices=sorted(EXTRACTORS))
+    p.add_argument("--feat-type", default="emotion2vec", choices=sorted(EXTRACTORS),
+                   help="the extractor (default %(default)s)")
     p.add_argument("--model", default="",
                    help="emotion2vec: a name or checkpoint load_model accepts (default "
                         "emotion2vec_base); hf: a local directory or hub name")
@@ -49,7 +50,7 @@ def options_from_args(args):
                            args.num_mel_bins or None, args.trust_remote_code)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="extract_feats", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--job", type=int, required=True, help="this job's number (1-based)")
@@ -60,6 +61,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     add_run_options(p)
     p.add_argument("data_dir", help="the job's split of the data dir")
     p.add_argument("feat_dir")
+    return p
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    p = build_parser()
     args = p.parse_args(argv)
     if not 1 <= args.job <= args.nj:
         p.error(f"--job {args.job} not in 1..{args.nj}")

@@ -4,8 +4,9 @@
           print the feature tag recipes name feat dirs and experiments with
           (`fbank`, `emotion2vec_emotion2vec_base`, `hf_hubert-base-ls960_l9`: defaults resolved)
     init  [feature options] [--sdata DIR --nj N] <feat-dir>
-          record the options (refuse a feat dir made with other options); print the numbers
-          of the jobs that still have to run (one line, space-separated; empty when none)
+          record the options (refuse a feat dir made with other options); print the feature
+          type (defaults resolved) on one line, then the numbers of the jobs that still have
+          to run (one line, space-separated; empty when none)
     merge [feature options] --nj N [--skip-bad B] [--start EPOCH] [--command TEXT]
           [--export-npy DIR] <data-dir> <feat-dir>
           merge the jobs' outputs, check every utterance has features, write feat_info.json,
@@ -24,7 +25,7 @@ from emotion2vec.bin.extract_feats import (GPU_BATCH_SECONDS, add_feature_option
                                            add_run_options, options_from_args)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="feat_dir", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="action", required=True)
@@ -43,7 +44,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     pm.add_argument("--export-npy", default="", help="also write <dir>/<data-dir name>.npy ...")
     pm.add_argument("data_dir")
     pm.add_argument("feat_dir")
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
 
     from emotion2vec.features import featdir
 
@@ -53,6 +58,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
     if args.action == "init":
         todo = featdir.init_feat_dir(args.feat_dir, options, args.sdata, args.nj)
+        print(options["feat_type"])
         print(" ".join(map(str, todo)))
         return 0
     run = {"device": args.device,

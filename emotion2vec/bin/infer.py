@@ -34,6 +34,7 @@ from emotion2vec.inference.loading import load_predictor
 from emotion2vec.locks import JobLock, busy
 
 PROG = "infer"
+GPU_BATCH_SECONDS = 60.0  # what --batch-seconds auto means on a GPU
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="frame step of the smoothed timeline in seconds (default 0.1)")
     p.add_argument("--batch-seconds", default="auto",
                    help="padded audio per batch in seconds; auto (default) = one utterance at "
-                        "a time on CPU (faster there), 60 on GPU")
+                        f"a time on CPU (faster there), {GPU_BATCH_SECONDS:g} on GPU")
     p.add_argument("--max-batch", type=int, default=32, help="utterances per batch (default 32)")
     p.add_argument("--buffer-seconds", type=float, default=600.0,
                    help="audio read ahead and sorted by length (default 600)")
@@ -120,11 +121,13 @@ def _merge(job_dirs, out_dir: Path) -> int:
     return 0
 
 
-def _signature(argv, inputs, model: str) -> str:
+def _signature(args, inputs, model: str) -> str:
     """What a finished run depends on: its options, its list files' bytes, the size and time
     of every audio file they read and of the model's files (emotion2vec.fingerprint).  A rerun
-    with an equal signature is skipped (`.done` marker)."""
-    h = hashlib.sha256(json.dumps([a for a in argv if a != "--no-progress"]).encode())
+    with an equal signature is skipped (`.done` marker).  The options as parsed: one left
+    out (steps/infer.sh passes only those set) and one set to its default are the same run."""
+    options = {k: v for k, v in vars(args).items() if k != "no_progress"}
+    h = hashlib.sha256(json.dumps(options, sort_keys=True).encode())
     for i in inputs:  # missing inputs fail later, clearly
         p = Path(i)
         if p.is_dir():
@@ -163,7 +166,7 @@ def main(argv=None) -> int:
     argv = list(argv) if argv is not None else sys.argv[1:]
     out_dir.mkdir(parents=True, exist_ok=True)
     with JobLock(out_dir / ".lock", f"{PROG}: {out_dir}"):
-        sig = _signature(argv, inputs + ([args.segments] if args.segments else []), args.model)
+        sig = _signature(args, inputs + ([args.segments] if args.segments else []), args.model)
         done = out_dir / ".done"
         if done.is_file() and done.read_text().strip() == sig and (out_dir / "info.json").is_file():
             logging.info("%s: already done with these inputs and options; skipping", out_dir)
@@ -193,7 +196,7 @@ def _run_job(args, argv, inputs, out_dir: Path, sig: str) -> int:
                                            sample_rate=predictor.sample_rate)
     settings = runner.Settings(
         segment_length=args.segment_length or None, segment_shift=args.segment_shift or None,
-        batch_seconds=batch_seconds(args.batch_seconds, args.device, 60),
+        batch_seconds=batch_seconds(args.batch_seconds, args.device, GPU_BATCH_SECONDS),
         max_batch=args.max_batch,
         buffer_seconds=args.buffer_seconds, timeline_step=args.timeline_step,
         embeddings=None if args.embeddings == "none" else args.embeddings,

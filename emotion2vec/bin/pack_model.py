@@ -24,7 +24,7 @@ from emotion2vec.inference import packing
 PROG = "pack_model"
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="+", metavar="PATH")
@@ -35,7 +35,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--encoder", help="encoder reference to record instead of the one the heads "
                    "were trained with (e.g. the released name in place of a local path)")
     p.add_argument("--show", action="store_true", help="print the manifest of a packed file")
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
     if args.show:
         if len(args.paths) != 1:
             raise E2VError("--show takes one packed model file")

@@ -44,7 +44,7 @@ def embed_2d(X: np.ndarray, method: str, seed: int) -> tuple:
                 init="pca").fit_transform(X), "t-SNE"
 
 
-def main(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description=__doc__)
     p.add_argument("data_dir")
     p.add_argument("feat_dir")
@@ -55,7 +55,11 @@ def main(argv=None):
     p.add_argument("--classes", default="", help="class inventory (default <data>/emotions.txt)")
     p.add_argument("--label-map", default="")
     p.add_argument("--title", default="")
-    a = p.parse_args(argv)
+    return p
+
+
+def main(argv=None):
+    a = build_parser().parse_args(argv)
 
     data, feats = Path(a.data_dir), Path(a.feat_dir)
     lmap = read_label_map(a.label_map)

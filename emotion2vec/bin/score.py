@@ -42,7 +42,7 @@ def _inventory(a, ref):
     return classes, where
 
 
-def main(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("ref", help="reference utt2emo")
@@ -53,7 +53,11 @@ def main(argv=None):
     p.add_argument("--allow-unknown-labels", type=true_false, default=False,
                    help="true: a hypothesis label outside the inventory is a wrong answer "
                         "(counted and reported); false (default): it is an error")
-    a = p.parse_args(argv)
+    return p
+
+
+def main(argv=None):
+    a = build_parser().parse_args(argv)
     ref = {u: v.split()[0] for u, v in read_kv(a.ref, check_sorted=False).items()}
     if not ref:
         raise E2VError(f"{a.ref}: no reference utterances (empty file): nothing to score")

@@ -19,8 +19,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable, List, Mapping, Optional, Sequence
 
-from emotion2vec.datadir import (
-    CV_DIR, VERBATIM_FILES, c_sort_key, file_kind, read_classes, utt2spk_to_spk2utt, write_kv)
+from emotion2vec.datadir import (CV_DIR, VERBATIM_FILES, c_sort_key, file_kind, read_classes,
+                                 utt2spk_to_spk2utt, validate_data_dir, write_kv)
 from emotion2vec.errors import DataDirError, E2VError
 from emotion2vec.fileio import atomic_write_text, replace_dir
 from emotion2vec.fingerprint import wav_entry_files
@@ -79,7 +79,6 @@ def check_total(corpus: str, what: str, found: int, published: int, strict: bool
 
 def validate(data_dir: Path, classes_file: Optional[Path]) -> None:
     """The shared validator (as utils/validate_data_dir.sh); its warnings are printed."""
-    from emotion2vec.datadir import validate_data_dir
     try:
         warnings = validate_data_dir(data_dir, no_feats=True, classes=classes_file)
     except DataDirError as e:

@@ -42,6 +42,7 @@ from emotion2vec.errors import E2VError
 from emotion2vec.fileio import PathLike, atomic_write_text
 from emotion2vec.features import make_extractor, parse_layer
 from emotion2vec.features.base import Extractor
+from emotion2vec.features.batching import bucketed
 from emotion2vec.fingerprint import update_with_files, update_with_wav_scp
 from emotion2vec.kaldi_ark import ArkWriter, run_token
 from emotion2vec.locks import JobLock, busy
@@ -367,8 +368,6 @@ def _extract_loop(reader: AudioReader, extractor: Extractor, options: Dict, outs
             clock["extract"] += time.time() - t
 
     if extractor.batched:
-        from emotion2vec.features.batching import bucketed
-
         budget = max(1, int(batch_seconds * SAMPLE_RATE))
         results = bucketed(audio(), extract, budget, window_samples=8 * budget)
     else:

@@ -18,7 +18,9 @@ def sh(*args, cwd=None):
 def test_help_and_usage_errors(tmp_path):
     p = sh(ROOT / "steps/infer.sh", "--help")
     assert p.returncode == 0
-    assert "--segment-length 0 " in p.stdout and "--trust-remote-code false" in p.stdout
+    assert "--segment-length \"\"" in p.stdout and "'' = the toolkit default (false)" in p.stdout
+    p = sh(ROOT / "steps/infer.sh", "--skip-bad", "yes", "--model", "x", "d", tmp_path / "o")
+    assert p.returncode == 2 and "option '--skip-bad' expects true or false, got 'yes'" in p.stderr
     p = sh(ROOT / "steps/infer.sh", "--model", "x", "only-one-arg")
     assert p.returncode == 2 and "expected 2 arguments" in p.stderr
     p = sh(ROOT / "steps/infer.sh", "data", tmp_path / "o")
@@ -26,7 +28,9 @@ def test_help_and_usage_errors(tmp_path):
     p = sh(ROOT / "steps/infer.sh", "--model", "m", "--embeddings", "hdf5", "d", tmp_path / "o")
     assert p.returncode == 2 and "--embeddings must be none, ark or npy" in p.stderr
     p = sh(ROOT / "steps/pack_model.sh", "--help")
-    assert p.returncode == 0 and "--include-encoder false" in p.stdout
+    assert p.returncode == 0 and "--include-encoder \"\"" in p.stdout
+    p = sh(ROOT / "steps/pack_model.sh", "--include-encoder", "1", "e", tmp_path / "m.tar.gz")
+    assert p.returncode == 2 and "option '--include-encoder' expects true or false" in p.stderr
     p = sh(ROOT / "steps/pack_model.sh", tmp_path / "noexp", tmp_path / "m.tar.gz")
     assert p.returncode == 1 and "no such experiment directory" in p.stderr
 
