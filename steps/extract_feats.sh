@@ -41,12 +41,6 @@ export_npy=               # also write <dir>/<data name>.{npy,lengths,emo} (orig
 # End configuration section.
 
 . "$root/utils/parse_options.sh"
-for o in trust_remote_code skip_bad; do
-  case ${!o} in ''|true|false) ;; *)
-    echo "$0: error: option '--${o//_/-}' expects true or false, got '${!o}'" >&2
-    echo "$0: see '$0 --help' for the options" >&2; exit 2 ;;
-  esac
-done
 
 if [ $# -ne 2 ]; then
   echo "$help_message" >&2

@@ -45,12 +45,6 @@ classes=                # Hugging Face: file of label names when the config has 
 # End configuration section.
 
 . "$root/utils/parse_options.sh"
-for o in skip_bad trust_remote_code; do
-  case ${!o} in ''|true|false) ;; *)
-    echo "$0: error: option '--${o//_/-}' expects true or false, got '${!o}'" >&2
-    echo "$0: see '$0 --help' for the options" >&2; exit 2 ;;
-  esac
-done
 
 if [ $# -ne 2 ]; then
   echo "$help_message" >&2

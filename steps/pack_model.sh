@@ -22,10 +22,6 @@ encoder=                # encoder reference to record instead of the heads' (e.g
 # End configuration section.
 
 . "$root/utils/parse_options.sh"
-case $include_encoder in ''|true|false) ;; *)
-  echo "$0: error: option '--include-encoder' expects true or false, got '$include_encoder'" >&2
-  echo "$0: see '$0 --help' for the options" >&2; exit 2 ;;
-esac
 
 if [ $# -ne 2 ]; then
   echo "$help_message" >&2

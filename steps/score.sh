@@ -24,10 +24,6 @@ label_map=              # '<from> <to>' label merges applied to both sides (befo
 allow_unknown_labels=   # true: a hypothesis label outside the inventory counts as wrong ('' = the toolkit default (false))
 # End configuration section.
 . "$root/utils/parse_options.sh"
-case $allow_unknown_labels in ''|true|false) ;; *)
-  echo "$0: error: option '--allow-unknown-labels' expects true or false, got '$allow_unknown_labels'" >&2
-  echo "$0: see '$0 --help' for the options" >&2; exit 2 ;;
-esac
 
 if [ $# -lt 2 ] || [ $# -gt 3 ]; then
   echo "$help_message" >&2

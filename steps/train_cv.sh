@@ -34,11 +34,6 @@ device=                 # cpu | cuda | auto for the PyTorch heads ('' = the conf
 num_threads=1           # CPU threads per fold job
 # End configuration section.
 . "$root/utils/parse_options.sh"
-for o in class_weight drop_unlisted allow_speaker_overlap; do
-  case ${!o} in ''|true|false) ;; *)
-    echo "$0: error: option '--${o//_/-}' expects true or false, got '${!o}'" >&2; exit 2 ;;
-  esac
-done
 
 if [ $# -ne 3 ]; then
   echo "$help_message" >&2

@@ -52,6 +52,16 @@ fi
 # The defaults, as the block set them (--help shows them beside what the options made them).
 declare -A _po_default=()
 for _po_n in ${_po_names[@]+"${_po_names[@]}"}; do _po_default[$_po_n]=${!_po_n-}; done
+# Options left to the toolkit's true/false default (`x=  # ... ('' = the toolkit default (false))`)
+# take true, false or '' only, like options whose default is true or false.
+declare -A _po_bool=()
+if $_po_block; then
+  while IFS= read -r _po_line; do
+    if [[ $_po_line =~ ^([A-Za-z_][A-Za-z0-9_]*)=[[:space:]]+#.*\(\'\'\ =\ the\ toolkit\ default\ \((true|false)\)\) ]]; then
+      _po_bool[${BASH_REMATCH[1]}]=1
+    fi
+  done < <(_po_block_of "$_po_script")
+fi
 _po_fwd_names=()
 po_forwarded=()
 if [ -n "${po_forward:-}" ]; then
@@ -93,7 +103,7 @@ _po_set() {
   done
   _po_is_option "$n" || _po_die "unknown option '$opt'"
   old=${!n-}
-  if [ "$old" = true ] || [ "$old" = false ]; then
+  if [ "$old" = true ] || [ "$old" = false ] || { [ -n "${_po_bool[$n]-}" ] && [ -n "$v" ]; }; then
     if [ "$v" != true ] && [ "$v" != false ]; then
       _po_die "option '$opt' expects true or false, got '$v'"
     fi
@@ -242,5 +252,5 @@ fi
 
 unset -f _po_die _po_is_option _po_set _po_help _po_help_block _po_block_of _po_names_of
 unset _po_script _po_decl _po_names _po_block _po_line _po_configs _po_own_config _po_i _po_j _po_a _po_n _po_v \
-  _po_cfg _po_lineno _po_check_rest _po_first _po_default _po_fwd_names _po_want_help
+  _po_cfg _po_lineno _po_check_rest _po_first _po_default _po_bool _po_fwd_names _po_want_help
 true

@@ -272,3 +272,24 @@ def test_sourced_inside_function_sets_locals(tmp_path):
     r = subprocess.run([str(p), "--nj", "6", "a"], capture_output=True, text=True, timeout=20)
     assert r.returncode == 0, r.stderr
     assert r.stdout == "nj=6 args=a\n"
+
+
+def test_options_left_to_a_true_false_toolkit_default_take_only_true_false_or_empty(tmp_path):
+    """`x=  # ... ('' = the toolkit default (false))`: the shell forwards only what is set, and
+    what is set must be true or false (on the command line and in --config files alike)."""
+    p = tmp_path / "s.sh"
+    p.write_text("#!/usr/bin/env bash\nset -euo pipefail\n# Begin configuration section.\n"
+                 "skip_bad=          # true: go on ('' = the toolkit default (false))\n"
+                 "name=              # anything ('' = the toolkit default (x))\n"
+                 f"# End configuration section.\n. '{PARSE}'\necho \"[$skip_bad] [$name]\"\n")
+    p.chmod(0o755)
+    for args, out in ((["--skip-bad", "true"], "[true] []"), (["--skip-bad", ""], "[] []"),
+                      (["--name", "maybe"], "[] [maybe]")):
+        r = subprocess.run([str(p), *args], capture_output=True, text=True, timeout=20)
+        assert r.returncode == 0 and r.stdout.strip() == out, (args, r.stdout, r.stderr)
+    r = subprocess.run([str(p), "--skip-bad", "yes"], capture_output=True, text=True, timeout=20)
+    assert r.returncode == 2 and "option '--skip-bad' expects true or false, got 'yes'" in r.stderr
+    cfg = tmp_path / "c.conf"
+    cfg.write_text("--skip-bad=1\n")
+    r = subprocess.run([str(p), "--config", str(cfg)], capture_output=True, text=True, timeout=20)
+    assert r.returncode == 2 and f"in {cfg} line 1" in r.stderr
