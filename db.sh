@@ -6,3 +6,4 @@ EMODB=${EMODB:-}                # unzipped EmoDB download.zip: wav/ (+ erkennung
 THAI_SER=${THAI_SER:-}          # THAI SER v1: emotion_label.json, actor_demography.json, studio*/ zoom*/
 EMOBOX=${EMOBOX:-}              # EmoBox checkout: data/<dataset>/
 EMOBOX_AUDIO=${EMOBOX_AUDIO:-}  # folder holding EmoBox's downloads/ (default: $EMOBOX)
+RAVDESS=${RAVDESS:-}            # RAVDESS speech: Actor_01 .. Actor_24/ (wav or flac)

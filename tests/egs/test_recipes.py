@@ -5,13 +5,14 @@ import pytest
 from helpers.recipetree import REPO, kaldi_asr_dir, run_recipe
 from helpers.lookalike import make_emobox, make_emodb, make_iemocap, make_thai
 
-RECIPES = ("iemocap", "emodb", "thai_ser", "emobox", "mini", "custom")
+RECIPES = ("iemocap", "emodb", "thai_ser", "emobox", "ravdess", "mini", "custom")
 # recipe -> (db.sh variable, what the error says the folder must contain)
 LOCATIONS = {
     "iemocap": ("IEMOCAP", "must contain Session1..Session5/"),
     "emodb": ("EMODB", "must contain wav/ with the 535 EmoDB files"),
     "thai_ser": ("THAI_SER", "must contain emotion_label.json, actor_demography.json"),
     "emobox": ("EMOBOX", "must contain data/<dataset>/"),
+    "ravdess": ("RAVDESS", "must contain Actor_01 .. Actor_24/"),
 }
 
 

@@ -88,6 +88,28 @@ EMODB_RATES = {"03a01Fa": "90,1", "03a01Wa": "100", "08b02Nb": "55,5", "08a05Lc"
                "12b03Fd": "81"}
 
 
+def make_ravdess(root: Path, actors=(1, 2, 3, 4, 5, 6, 7, 8)) -> Path:
+    """Actor_NN/03-01-EE-II-SS-RR-NN.flac for every emotion (neutral normal only), one
+    repetition, both statements; plus a song file (02 vocal channel) that must be ignored and
+    one byte-identical copy (as in the real Actor_07)."""
+    top = root / "ravdess"
+    for a in actors:
+        d = top / f"Actor_{a:02d}"
+        for e in range(1, 9):
+            for i in ((1,) if e == 1 else (1, 2)):
+                for st in (1, 2):
+                    # a length of its own: no two files are byte-identical by accident
+                    n = 1600 + 17 * e + 5 * st + 3 * i + 200 * a
+                    tone(d / f"03-01-{e:02d}-{i:02d}-{st:02d}-01-{a:02d}.flac",
+                         seconds=n / 16000, fmt="FLAC")
+        tone(d / f"03-02-03-01-01-01-{a:02d}.flac", fmt="FLAC")  # song: not speech
+    d = top / "Actor_07"
+    if d.is_dir():
+        (d / "03-01-03-01-02-02-07.flac").write_bytes(
+            (d / "03-01-03-01-02-01-07.flac").read_bytes())
+    return top
+
+
 def make_emodb(root: Path) -> Path:
     top = root / "emodb"
     for name in EMODB_FILES:

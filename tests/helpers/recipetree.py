@@ -9,7 +9,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 
-CORPUS_VARS = ("IEMOCAP", "EMODB", "THAI_SER", "EMOBOX", "EMOBOX_AUDIO")
+CORPUS_VARS = ("IEMOCAP", "EMODB", "THAI_SER", "EMOBOX", "EMOBOX_AUDIO", "RAVDESS")
 
 
 def make_recipe(name: str, dest: Path) -> Path:
