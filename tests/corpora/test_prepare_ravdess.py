@@ -14,7 +14,7 @@ def test_ravdess_data_dir_folds_and_duplicates(tmp_path):
     utts = d["utt2spk"].splitlines()
     # 8 actors x (neutral 2 + 7 emotions x 4) = 240 speech files, plus a byte-identical copy
     # (dropped) and a song file (not speech)
-    assert len(utts) == 240 and "03-02-" not in d["wav.scp"]
+    assert len(utts) == 240 and "/03-02-" not in d["wav.scp"]
     assert "is byte-identical to" in r.stderr and "03-01-03-01-02-02-07.flac" in r.stderr
     assert "actor07-03-01-03-01-02-02-07" not in d["utt2spk"]
     assert d["utt2emo"].splitlines()[0] == "actor01-03-01-01-01-01-01-01 neu"
