@@ -290,6 +290,10 @@ def results_row(r: Dict, *, exp: str = "", reference: str = "") -> str:
     # A layer only means something for a model's features (not fbank/logspec).
     feats = fi.get("feat_type", "") + (f" layer {fi['layer']}"
                                        if model and fi.get("layer") not in (None, "") else "")
+    if fi.get("components"):   # early fusion (training/earlyfusion.py): name every set
+        feats = "fusion: " + " + ".join(c.get("name", "?") for c in fi["components"])
+        model = " + ".join(str((c.get("feat_info") or {}).get("model") or "-")
+                          for c in fi["components"])
 
     def ms(k):
         return f"{r[k]['mean']:.2f} ± {r[k]['std']:.2f}"

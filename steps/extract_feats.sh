@@ -16,23 +16,28 @@ e.g.: $0 --nj 8 --cmd \"\$extract_cmd\" --feat-type emotion2vec --model emotion2
         data/train feats/train_e2v_plus_base
       $0 --feat-type hf --model facebook/hubert-base-ls960 --layer 9 data/train feats/train_hubert_l9
       $0 --feat-type fbank data/train feats/train_fbank
+      $0 --feat-type opensmile --opensmile-set eGeMAPSv02 data/train feats/train_opensmile_eGeMAPSv02
 Feature types: emotion2vec (--model: emotion2vec_base, emotion2vec_plus_{seed,base,large}, a model
 directory or a .pt checkpoint), hf (transformers encoder: local directory or hub name),
-fbank (Kaldi fbank, dither 0), logspec (log spectrogram, 200 bins), logmel (log mel, logspec framing).
+fbank (Kaldi fbank, dither 0), logspec (log spectrogram, 200 bins), logmel (log mel, logspec framing),
+opensmile (openSMILE --opensmile-set at --opensmile-level: functionals [1, D], or LLD frames).
 Outputs: <feat-dir>/feats.scp utt2num_frames feat_info.json options.json [bad_utts] data/ log/;
 with --layer all one feat dir per layer in <feat-dir>/layer<k>/ (top level = last layer)."
 
 # Begin configuration section.
 # '' = the toolkit default: emotion2vec/bin/extract_feats.py declares each (and
-# emotion2vec/features/featdir.py feature_options resolves --model and --num-mel-bins).
+# emotion2vec/features/featdir.py feature_options resolves --model, --num-mel-bins,
+# --granularity and --opensmile-*).
 cmd=run.py                # job launcher: $extract_cmd of cmd.sh (run.py slurm.py queue.py run.pl)
 nj=4                      # number of parallel jobs (capped at the number of utterances)
-feat_type=                # emotion2vec | hf | fbank | logspec | logmel ('' = the toolkit default (emotion2vec))
+feat_type=                # emotion2vec | hf | fbank | logspec | logmel | opensmile ('' = the toolkit default (emotion2vec))
 model=                    # emotion2vec: name/dir/.pt; hf: dir or hub name ('' = emotion2vec_base for emotion2vec)
 layer=                    # last | N | all (emotion2vec, hf) ('' = the toolkit default (last))
-granularity=              # frame ([T, D] per utterance) | utterance (mean over frames, [1, D]) ('' = the toolkit default (frame))
+granularity=              # frame ([T, D] per utterance) | utterance (mean over frames, [1, D]) ('' = the toolkit default (frame), utterance for opensmile functionals)
 num_mel_bins=             # fbank and logmel mel bands ('' = the toolkit default (0), i.e. 80 for fbank, 40 for logmel)
 trust_remote_code=        # true: hf models may run their own code (e.g. ExHuBERT) ('' = the toolkit default (false))
+opensmile_set=            # opensmile: eGeMAPSv02 | GeMAPSv01b | ComParE_2016 | emobase ('' = the toolkit default (ComParE_2016))
+opensmile_level=          # opensmile: functionals ([1, D] per utterance) | lld (frames, 100 Hz) ('' = the toolkit default (functionals))
 device=                   # cpu | cuda (cuda also asks the launcher for a GPU) ('' = the toolkit default (cpu))
 batch_seconds=            # emotion2vec/hf: padded audio per batch, seconds; auto: 1 utt on cpu, 120 on cuda ('' = the toolkit default (auto))
 num_threads=1             # CPU threads per job
@@ -96,6 +101,8 @@ feat_opts=()
 [ -z "$granularity" ] || feat_opts+=(--granularity "$granularity")
 [ -z "$num_mel_bins" ] || feat_opts+=(--num-mel-bins "$num_mel_bins")
 [ -z "$trust_remote_code" ] || feat_opts+=(--trust-remote-code "$trust_remote_code")
+[ -z "$opensmile_set" ] || feat_opts+=(--opensmile-set "$opensmile_set")
+[ -z "$opensmile_level" ] || feat_opts+=(--opensmile-level "$opensmile_level")
 run_opts=()
 [ -z "$device" ] || run_opts+=(--device "$device")
 [ -z "$batch_seconds" ] || run_opts+=(--batch-seconds "$batch_seconds")

@@ -11,6 +11,10 @@ cmdline=$(printf 'cd %q && ' "$PWD"; printf '%q ' "$0" "$@")   # recorded in <ex
 help_message="Usage: $0 [options] <data-dir> <feat-dir> <exp-dir>
  e.g.: $0 --head e2v --cv leave-one-session-out data/iemocap feats/iemocap_e2v exp/iemocap_e2v
 Reads <feat-dir>/feats.scp (frame [T,D] or utterance [1,D] matrices) and <data-dir>/utt2emo.
+Early fusion: <feat-dir> may list several dirs, feats/a,feats/b[,...]: each set is pooled per
+  utterance (--pooling; utterance-level sets as they are) and the vectors are concatenated
+  into <exp-dir>/feats_fused for one utterance head (svm, logreg, linear, mlp), whose
+  per-column z-normalisation (or --normalize speaker) normalises each set.
 Folds (--cv): auto | utt2fold | lists:<dir> | leave-one-session-out | leave-one-speaker-out |
   leave-one-group-out | speaker-groups:K.  Validation (--valid): random:P | speaker |
   list:<file> | none | test.  Rerunning skips finished folds; changed settings are refused."
@@ -18,16 +22,17 @@ Folds (--cv): auto | utt2fold | lists:<dir> | leave-one-session-out | leave-one-
 # Begin configuration section.
 # '' = the toolkit default: emotion2vec/training/experiment.py holds each (DEFAULTS).
 cmd=run.py              # job launcher ($train_cmd from cmd.sh; Kaldi's run.pl works too)
-head=                   # e2v | attn | linear | mlp | cnn | svm | logreg ('' = the toolkit default (e2v))
+head=                   # e2v | attn | linear | mlp | cnn | svm | logreg ('' = the default for the feature type: heads/defaults.py, docs/training.md)
 config=                 # head/trainer YAML ('' = the package's emotion2vec/heads/conf/<head>.yaml)
 cv=                     # fold protocol, see above ('' = the toolkit default (auto))
-valid=                  # validation set inside each training fold, see above ('' = the toolkit default (random:0.2))
+valid=                  # validation set inside each training fold, see above ('' = the head's: none for logreg, svm; random:0.2 for attn, cnn, e2v, linear, mlp)
 seeds=                  # training runs per fold, seeds seed..seed+N-1 ('' = the toolkit default (1))
 seed=                   # first seed, also of speaker-groups:K and random validation ('' = the toolkit default (42))
 classes=                # class inventory file ('' = <data-dir>/emotions.txt)
 label_map=              # file of '<from> <to>' label merges (e.g. 'exc hap')
-normalize=              # none | global | speaker ('' = the head config's choice)
-class_weight=           # true: inverse-frequency class weights in the loss ('' = the toolkit default (false))
+normalize=              # none | global | speaker (per-speaker statistics, test speakers' from their own utterances) ('' = the head config's choice)
+pooling=                # utterance heads: frame statistics, e.g. mean | mean+std | stats | functionals | mean+std+p25+p75+slope ('' = the head config's choice)
+class_weight=           # true | false: inverse-frequency class weights ('' = the head config's choice)
 drop_unlisted=          # true: leave out (and list) utterances labelled outside the inventory ('' = the toolkit default (false))
 allow_speaker_overlap=  # true: accept generated folds whose test speakers also train ('' = the toolkit default (false))
 device=                 # cpu | cuda | auto for the PyTorch heads ('' = the config's, cpu)
@@ -45,8 +50,13 @@ feats=$2
 exp=$3
 
 [ -d "$data" ] || { echo "$0: error: no such data directory: $data" >&2; exit 1; }
-[ -f "$feats/feats.scp" ] || { echo "$0: error: no $feats/feats.scp (run steps/extract_feats.sh)" >&2; exit 1; }
-for d in "$data" "$feats"; do  # the experiment's files must never land on its inputs
+IFS=, read -r -a feat_dirs <<< "$feats"   # several: early fusion
+[ ${#feat_dirs[@]} -gt 0 ] || { echo "$0: error: empty <feat-dir>" >&2; exit 1; }
+for f in "${feat_dirs[@]}"; do
+  [ -n "$f" ] || { echo "$0: error: <feat-dir> '$feats': an empty name" >&2; exit 1; }
+  [ -f "$f/feats.scp" ] || { echo "$0: error: no $f/feats.scp (run steps/extract_feats.sh)" >&2; exit 1; }
+done
+for d in "$data" "${feat_dirs[@]}"; do  # the experiment's files must never land on its inputs
   [ "$(readlink -m "$d")" != "$(readlink -m "$exp")" ] || { echo "$0: error: <exp-dir> is the input $d; use another directory" >&2; exit 1; }
 done
 mkdir -p "$exp/log"
@@ -66,6 +76,7 @@ opts=()
 [ -z "$classes" ] || opts+=(--classes "$classes")
 [ -z "$label_map" ] || opts+=(--label-map "$label_map")
 [ -z "$normalize" ] || opts+=(--normalize "$normalize")
+[ -z "$pooling" ] || opts+=(--pooling "$pooling")
 [ -z "$class_weight" ] || opts+=(--class-weight "$class_weight")
 [ -z "$drop_unlisted" ] || opts+=(--drop-unlisted "$drop_unlisted")
 [ -z "$allow_speaker_overlap" ] || opts+=(--allow-speaker-overlap "$allow_speaker_overlap")

@@ -14,6 +14,12 @@ from typing import Optional, Sequence
 
 from emotion2vec.bin._cli import batch_seconds, run_main, true_false
 from emotion2vec.features import EXTRACTORS
+from emotion2vec.features import opensmile as opensmile_feats
+
+# What the options left to None mean (emotion2vec/features/featdir.py feature_options resolves
+# them; granularity None is 'utterance' for opensmile functionals, their only one).
+DEFAULTS = {"granularity": "frame", "opensmile_set": opensmile_feats.DEFAULT_SET,
+            "opensmile_level": opensmile_feats.DEFAULT_LEVEL}
 
 
 def add_feature_options(p: argparse.ArgumentParser) -> None:
@@ -24,11 +30,18 @@ def add_feature_options(p: argparse.ArgumentParser) -> None:
                    help="emotion2vec: a name or checkpoint load_model accepts (default "
                         "emotion2vec_base); hf: a local directory or hub name")
     p.add_argument("--layer", default="last", help="last | N | all (extractors with layers)")
-    p.add_argument("--granularity", default="frame", choices=("frame", "utterance"))
+    p.add_argument("--granularity", default=None, choices=("frame", "utterance"),
+                   help="frame ([T, D]) or utterance (mean over frames, [1, D]) (default "
+                        f"{DEFAULTS['granularity']}; opensmile functionals: utterance)")
     p.add_argument("--num-mel-bins", type=int, default=0,
                    help="fbank (default 80) and logmel (default 40) bands")
     p.add_argument("--trust-remote-code", type=true_false, default=False,
                    help="hf: allow models that ship their own code")
+    p.add_argument("--opensmile-set", default=None, choices=opensmile_feats.OPENSMILE_SETS,
+                   help=f"opensmile: the feature set (default {DEFAULTS['opensmile_set']})")
+    p.add_argument("--opensmile-level", default=None, choices=tuple(opensmile_feats.OPENSMILE_LEVELS),
+                   help="opensmile: functionals (one [1, D] vector per utterance) or lld (frames "
+                        f"at the set's rate, 100 Hz) (default {DEFAULTS['opensmile_level']})")
 
 
 GPU_BATCH_SECONDS = 120.0  # what --batch-seconds auto means on a GPU
@@ -47,7 +60,8 @@ def options_from_args(args):
     from emotion2vec.features.featdir import feature_options
 
     return feature_options(args.feat_type, args.model or None, args.layer, args.granularity,
-                           args.num_mel_bins or None, args.trust_remote_code)
+                           args.num_mel_bins or None, args.trust_remote_code,
+                           args.opensmile_set, args.opensmile_level)
 
 
 def build_parser() -> argparse.ArgumentParser:

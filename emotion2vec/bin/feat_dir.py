@@ -2,7 +2,8 @@
 
     tag   [feature options]
           print the feature tag recipes name feat dirs and experiments with
-          (`fbank`, `emotion2vec_emotion2vec_base`, `hf_hubert-base-ls960_l9`: defaults resolved)
+          (`fbank`, `emotion2vec_emotion2vec_base`, `hf_hubert-base-ls960_l9`,
+          `opensmile_ComParE_2016`, `opensmile_eGeMAPSv02_lld`: defaults resolved)
     init  [feature options] [--sdata DIR --nj N] <feat-dir>
           record the options (refuse a feat dir made with other options); print the feature
           type (defaults resolved) on one line, then the numbers of the jobs that still have
@@ -21,8 +22,11 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from emotion2vec.bin._cli import batch_seconds, run_main
-from emotion2vec.bin.extract_feats import (GPU_BATCH_SECONDS, add_feature_options,
+from emotion2vec.bin.extract_feats import (DEFAULTS, GPU_BATCH_SECONDS, add_feature_options,
                                            add_run_options, options_from_args)
+
+# DEFAULTS: what the feature options left to None mean (the same options as extract_feats)
+__all__ = ["DEFAULTS", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:

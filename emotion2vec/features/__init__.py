@@ -4,7 +4,8 @@
     ex = make_extractor("fbank", num_mel_bins=80)
     feats = ex.extract([wav_16k_float32, ...])      # list of [T, D] float32
 
-Extractor modules are imported on demand so that spectral features never import torch.
+Extractor modules are imported on demand so that spectral features never import torch, and
+only opensmile features import opensmile (and its pandas).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ EXTRACTORS: Dict[str, Tuple[str, str]] = {
     "fbank": ("emotion2vec.features.spectral", "Fbank"),
     "logspec": ("emotion2vec.features.spectral", "LogSpec"),
     "logmel": ("emotion2vec.features.spectral", "LogMel"),
+    "opensmile": ("emotion2vec.features.opensmile", "OpenSmileFeatures"),
 }
 
 

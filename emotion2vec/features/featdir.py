@@ -41,15 +41,18 @@ from emotion2vec.datadir import c_sort_key, read_kv, write_kv
 from emotion2vec.errors import E2VError
 from emotion2vec.fileio import PathLike, atomic_write_text
 from emotion2vec.features import make_extractor, parse_layer
+from emotion2vec.features import opensmile as opensmile_feats
 from emotion2vec.features.base import Extractor
 from emotion2vec.features.batching import bucketed
 from emotion2vec.fingerprint import update_with_files, update_with_wav_scp
 from emotion2vec.kaldi_ark import ArkWriter, run_token
 from emotion2vec.locks import JobLock, busy
 
-# Options that change the feature values: a feat dir holds one setting of them.
+# Options that change the feature values: a feat dir holds one setting of them (opensmile_set
+# and opensmile_level are recorded for --feat-type opensmile only, so that the records of other
+# feature types, and their done jobs, stay as they were).
 FEATURE_OPTIONS = ("feat_type", "model", "layer", "granularity", "num_mel_bins",
-                   "trust_remote_code")
+                   "trust_remote_code", "opensmile_set", "opensmile_level")
 # Options that only change how the work runs (free to differ between reruns).
 RUN_OPTIONS = ("device", "batch_seconds", "skip_bad")
 GRANULARITIES = ("frame", "utterance")
@@ -60,20 +63,43 @@ _JOB_FILE = re.compile(r"\.(\d+)(\.(ark|scp)(\.[\w-]+)?(\.tmp)?)?$")
 
 # ---------------------------------------------------------------- options and signatures
 
+def _opensmile_options(feat_type: str, granularity: Optional[str], opensmile_set: Optional[str],
+                       opensmile_level: Optional[str]) -> Dict:
+    """{opensmile_set, opensmile_level} with defaults resolved ({} for other feature types),
+    and the granularity: functionals are one vector per utterance, so 'utterance' only."""
+    if feat_type != "opensmile":
+        for name, value in (("set", opensmile_set), ("level", opensmile_level)):
+            if value:
+                raise E2VError(f"--opensmile-{name} does not apply to --feat-type {feat_type}")
+        return {"granularity": granularity or "frame"}
+    opensmile_set = opensmile_set or opensmile_feats.DEFAULT_SET
+    opensmile_level = opensmile_level or opensmile_feats.DEFAULT_LEVEL
+    opensmile_feats.check_set_level(opensmile_set, opensmile_level)
+    if opensmile_level == "functionals":
+        if granularity == "frame":
+            raise E2VError("--granularity frame: opensmile functionals are one vector per "
+                           "utterance (use --opensmile-level lld for frames)")
+        granularity = "utterance"
+    return {"granularity": granularity or "frame", "opensmile_set": opensmile_set,
+            "opensmile_level": opensmile_level}
+
+
 def feature_options(feat_type: str, model: Optional[str] = None, layer: str = "last",
-                    granularity: str = "frame", num_mel_bins: Optional[int] = None,
-                    trust_remote_code: bool = False) -> Dict:
-    """The canonical record of the options that define a feat dir's values."""
-    if granularity not in GRANULARITIES:
+                    granularity: Optional[str] = None, num_mel_bins: Optional[int] = None,
+                    trust_remote_code: bool = False, opensmile_set: Optional[str] = None,
+                    opensmile_level: Optional[str] = None) -> Dict:
+    """The canonical record of the options that define a feat dir's values.  `granularity`
+    None is 'frame', except for opensmile functionals ('utterance', their only one)."""
+    if granularity is not None and granularity not in GRANULARITIES:
         raise E2VError(f"--granularity: want frame or utterance, got {granularity!r}")
     parse_layer(layer)  # validates the spelling
-    if feat_type in ("fbank", "logspec", "logmel"):
+    if feat_type in ("fbank", "logspec", "logmel", "opensmile"):
         if model:
             raise E2VError(f"--model does not apply to --feat-type {feat_type}")
         if layer != "last":
             raise E2VError(f"--layer does not apply to --feat-type {feat_type}")
-    if feat_type == "logspec" and num_mel_bins:
-        raise E2VError("--num-mel-bins does not apply to --feat-type logspec")
+    if feat_type in ("logspec", "opensmile") and num_mel_bins:
+        raise E2VError(f"--num-mel-bins does not apply to --feat-type {feat_type}")
     if feat_type in ("fbank", "logmel") and not num_mel_bins:
         num_mel_bins = 80 if feat_type == "fbank" else 40
     if feat_type in ("emotion2vec", "hf") and num_mel_bins:
@@ -85,19 +111,26 @@ def feature_options(feat_type: str, model: Optional[str] = None, layer: str = "l
     if model and os.path.exists(model):
         # A local model is recorded by absolute path: inference re-extracts from any cwd.
         model = os.path.abspath(model)
+    smile = _opensmile_options(feat_type, granularity, opensmile_set, opensmile_level)
     return {"feat_type": feat_type, "model": model or None, "layer": str(layer),
-            "granularity": granularity, "num_mel_bins": num_mel_bins or None,
-            "trust_remote_code": bool(trust_remote_code)}
+            "num_mel_bins": num_mel_bins or None, "trust_remote_code": bool(trust_remote_code),
+            **smile}
 
 
 def feature_tag(options: Dict) -> str:
-    """The name part recipes give feat dirs and experiments: type, model, non-default layer."""
+    """The name part recipes give feat dirs and experiments: type, model, non-default layer;
+    opensmile: the set and a non-default level (`opensmile_ComParE_2016`,
+    `opensmile_eGeMAPSv02_lld`)."""
     tag = options["feat_type"]
     if options["model"]:
         name = os.path.basename(options["model"].rstrip("/"))
         tag += "_" + (name[:-3] if name.endswith(".pt") else name)
     if options["layer"] != "last":
         tag += f"_l{options['layer']}"
+    if options.get("opensmile_set"):
+        tag += "_" + options["opensmile_set"]
+        if options["opensmile_level"] != opensmile_feats.DEFAULT_LEVEL:
+            tag += "_" + options["opensmile_level"]
     return tag
 
 
@@ -115,6 +148,10 @@ def job_signature(options: Dict, split_dir: PathLike, job: int, nj: int) -> str:
             h.update(name.encode() + b"\0" + p.read_bytes() + b"\0")
     if options.get("model") and os.path.exists(options["model"]):
         update_with_files(h, [options["model"]])
+    if options["feat_type"] == "opensmile":  # another release may compute other values
+        from importlib.metadata import version
+
+        h.update(f"opensmile {version('opensmile')}".encode())
     return h.hexdigest()
 
 
@@ -257,7 +294,9 @@ def _make_extractor(options: Dict, device: str) -> Extractor:
     return make_extractor(options["feat_type"], model=options["model"],
                           layer=parse_layer(options["layer"]), device=device,
                           num_mel_bins=options["num_mel_bins"],
-                          trust_remote_code=options["trust_remote_code"], sample_rate=SAMPLE_RATE)
+                          trust_remote_code=options["trust_remote_code"], sample_rate=SAMPLE_RATE,
+                          opensmile_set=options.get("opensmile_set"),
+                          opensmile_level=options.get("opensmile_level"))
 
 
 def run_job(split_dir: PathLike, feat_dir: PathLike, job: int, nj: int, options: Dict,
@@ -501,6 +540,8 @@ def merge_feat_dir(data_dir: PathLike, feat_dir: PathLike, nj: int, skip_bad: bo
             else None, "sample_rate": SAMPLE_RATE, "num_utts": len(feats), "num_bad": len(bad),
             "audio_hours": round(audio / 3600, 6), "num_layers": info.get("num_layers"),
             "options": {**options, **(run_options or {}), "nj": nj}, "command": command}
+    # what the extractor adds about itself (opensmile: set, level, library version)
+    base.update({k: v for k, v in info.items() if k not in base})
     for k, d in enumerate(layer_dirs, 1):
         layer = str(k) if options["layer"] == "all" else options["layer"]
         atomic_write_text(d / "feat_info.json",

@@ -23,20 +23,25 @@ FORMAT_VERSION = 1
 
 @dataclass
 class Split:
-    """Training or validation data for a head: utterances, class indices, a feature getter."""
+    """Data for a head: utterances, class indices, a feature getter; optionally the speaker of
+    every utterance (`groups`: inner cross-validation groups by speaker) and, for utterance
+    heads, the utterance vectors already pooled (`vectors` [N, D'], made with `pooling`, e.g.
+    speaker-normalised by the experiment)."""
     utts: List[str]
     labels: np.ndarray
     get: Callable[[str], np.ndarray]   # utt -> [T, D] float32
-
-    def pooled(self) -> np.ndarray:
-        return np.stack([self.get(u).mean(axis=0, dtype=np.float64) for u in self.utts]
-                        ).astype(np.float32)
+    groups: Optional[np.ndarray] = None
+    vectors: Optional[np.ndarray] = None
+    pooling: Optional[str] = None
 
 
 class Head:
     """Base class.  Subclasses set `level` ('frame', 'utterance' or 'segment')."""
 
     level = "utterance"
+    # The validation split a fold gives this head when --valid is left to the toolkit: the
+    # PyTorch heads pick their checkpoint on it; svm and logreg say "none" (inner CV).
+    default_valid = "random:0.2"
 
     def __init__(self, name: str, classes: Sequence[str], dim: int, config: Dict,
                  feat_info: Optional[Dict] = None):
@@ -46,6 +51,7 @@ class Head:
         self.config = dict(config)
         self.feat_info = dict(feat_info or {})
         self.input_normalization = "none"   # 'speaker' when inputs were speaker-normalised
+        self.state: Dict = {}               # what fit chose (JSON), saved in head.json
 
     # -- to implement ---------------------------------------------------------------------------
     def fit(self, train: Split, valid: Optional[Split], *, seed: int, log=None) -> Dict:
@@ -62,6 +68,11 @@ class Head:
         raise NotImplementedError
 
     # -- shared ---------------------------------------------------------------------------------
+    def predict_split(self, split: Split, batch: int = 256) -> np.ndarray:
+        """Posteriors [N, C] of a split's utterances, `batch` utterances in memory at a time."""
+        return np.concatenate([self.predict_proba([split.get(u) for u in split.utts[i:i + batch]])
+                               for i in range(0, len(split.utts), batch)])
+
     def check_inputs(self, feats: Sequence[np.ndarray]) -> None:
         for i, f in enumerate(feats):
             if f.ndim != 2 or f.shape[1] != self.dim or f.shape[0] < 1:
@@ -78,7 +89,7 @@ class Head:
             f.write(save(arrays))
         meta = {"format_version": FORMAT_VERSION, "head": self.name, "classes": self.classes,
                 "dim": self.dim, "config": self.config, "feat_info": self.feat_info,
-                "input_normalization": self.input_normalization}
+                "input_normalization": self.input_normalization, "state": self.state}
         atomic_write_text(out / "head.json", json.dumps(meta, indent=2) + "\n")
 
 
@@ -104,6 +115,7 @@ def load_head(path) -> Head:
     head = build_head(meta["head"], meta["classes"], meta["dim"], meta["config"],
                       meta.get("feat_info"))
     head.input_normalization = meta.get("input_normalization", "none")
+    head.state = dict(meta.get("state") or {})
     head.load_arrays(load_file(str(p / "head.safetensors")))
     return head
 

@@ -43,15 +43,21 @@ class TorchHead(Head):
         mean, std = self.norm_mean, self.norm_std
         return lambda u: (get(u) - mean) / std
 
-    def fit(self, train: Split, valid: Optional[Split], *, seed: int, log=None) -> Dict:
-        cfg = TrainConfig.from_dict(self.config)
-        set_determinism(seed)
+    def train_data(self, train: Split, valid: Optional[Split]):
+        """(training, validation or None) batch sets; fits the `global` statistics on the
+        training split only."""
         if self.config.get("normalize", "none") == "global":
             self.norm_mean, self.norm_std = fit_global(self.norm_rows(train), self.dim)
-        self.module = self.build_module()
         tr = self.batches(self._normalized(train.get), train.utts, train.labels)
         va = (self.batches(self._normalized(valid.get), valid.utts, valid.labels)
               if valid is not None and valid.utts else None)
+        return tr, va
+
+    def fit(self, train: Split, valid: Optional[Split], *, seed: int, log=None) -> Dict:
+        cfg = TrainConfig.from_dict(self.config)
+        set_determinism(seed)
+        tr, va = self.train_data(train, valid)
+        self.module = self.build_module()
         return train_module(self.module, tr, va, None if va is None else valid.labels,
                             self.classes, cfg, seed=seed, log=log)
 

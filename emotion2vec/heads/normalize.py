@@ -3,8 +3,11 @@
 `global`: mean / standard deviation of the training frames (frame-level heads) or training
 utterance vectors (utterance-level heads); stored with the head and applied at prediction.
 `speaker`: each speaker's features are standardised with that speaker's own statistics
-(labels are never used; a test speaker's statistics come from its own unlabelled features, the
-usual speaker normalisation in SER).  It is applied to the inputs before the head sees them.
+(labels are never used; a test speaker's statistics come from its own unlabelled utterances:
+the usual, transductive, speaker normalisation in SER).  Utterance heads get their pooled
+vectors standardised per speaker (`standardize_by_speaker`: every utterance counts once, as in
+the openSMILE-functionals protocol); frame and segment heads get every frame standardised
+with the statistics of all its speaker's frames (`SpeakerNormalized`).
 """
 
 from __future__ import annotations
@@ -63,4 +66,20 @@ class SpeakerNormalized:
         return (self.get(utt) - mean) / std
 
 
-__all__ = ["RunningStats", "fit_global", "speaker_stats", "SpeakerNormalized", "EPS"]
+def standardize_by_speaker(vectors: np.ndarray, speakers: Sequence[str]) -> np.ndarray:
+    """Rows z-normalised with the mean / std (float64, + EPS in the variance) of the rows of
+    the same speaker; a speaker with one utterance gets zeros."""
+    X = np.asarray(vectors, dtype=np.float64)
+    spk = np.asarray(speakers)
+    if len(spk) != len(X):
+        raise ValueError(f"{len(X)} vectors but {len(spk)} speakers")
+    out = np.empty_like(X)
+    for s in np.unique(spk):
+        c = X[spk == s] - X[spk == s][0]   # about a member row: no cancellation of offsets
+        m = c.mean(axis=0)
+        out[spk == s] = (c - m) / np.sqrt(np.square(c - m).mean(axis=0) + EPS)
+    return out.astype(np.float32)
+
+
+__all__ = ["RunningStats", "fit_global", "speaker_stats", "SpeakerNormalized",
+           "standardize_by_speaker", "EPS"]

@@ -28,9 +28,23 @@ def head_class(name: str) -> type:
     return REGISTRY[name]
 
 
+def default_valid(name: str) -> str:
+    """The --valid a head gets when the user leaves it (the head class's `default_valid`)."""
+    return head_class(name).default_valid
+
+
+def default_valid_text() -> str:
+    """Those defaults in words, as steps/train_cv.sh --help gives them."""
+    by: Dict[str, List[str]] = {}
+    for n in head_names():
+        by.setdefault(default_valid(n), []).append(n)
+    return "; ".join(f"{v} for {', '.join(ns)}" for v, ns in sorted(by.items(), key=lambda x: len(x[1])))
+
+
 def build_head(name: str, classes: Sequence[str], dim: int, config: Dict,
                feat_info: Optional[Dict] = None):
     return head_class(name)(name, classes, dim, config, feat_info)
 
 
-__all__ = ["REGISTRY", "register", "head_names", "head_class", "build_head"]
+__all__ = ["REGISTRY", "register", "head_names", "head_class", "build_head", "default_valid",
+           "default_valid_text"]

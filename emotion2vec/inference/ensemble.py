@@ -18,6 +18,12 @@ def feature_extractor(feat_info: dict, device: str = "cpu", model: Optional[str]
     """Rebuild the extractor that made a feature directory, from its feat_info.json."""
     if not feat_info.get("feat_type"):
         raise E2VError("the feature settings (feat_info.json) name no feat_type")
+    if feat_info["feat_type"] == "fusion":
+        if model or feat_info.get("model"):
+            raise E2VError("--encoder: a head on early-fused features (several feature sets) "
+                           "extracts each set with the encoder it was trained on; it takes no "
+                           "other encoder")
+        return FusedExtractor(feat_info, device, trust_remote_code)
     opts = feat_info.get("options") or {}
     if opts.get("trust_remote_code") and not trust_remote_code:
         raise E2VError(f"the head's encoder {feat_info.get('model')!r} was loaded with "
@@ -30,7 +36,41 @@ def feature_extractor(feat_info: dict, device: str = "cpu", model: Optional[str]
     return make_extractor(feat_info["feat_type"], model=model or feat_info.get("model"),
                           layer=layer, device=device, num_mel_bins=opts.get("num_mel_bins"),
                           trust_remote_code=bool(opts.get("trust_remote_code")),
-                          sample_rate=int(feat_info.get("sample_rate") or 16000))
+                          sample_rate=int(feat_info.get("sample_rate") or 16000),
+                          opensmile_set=opts.get("opensmile_set"),
+                          opensmile_level=opts.get("opensmile_level"))
+
+
+class FusedExtractor:
+    """Early-fused features (training/earlyfusion.py) of new audio: every set extracted with
+    its own feat_info, pooled as in training, concatenated: one [1, D_total] row per wav."""
+
+    def __init__(self, feat_info: dict, device: str = "cpu", trust_remote_code: bool = False):
+        from emotion2vec.heads.pooling import Pooling  # lazy, as the heads
+
+        comps = feat_info.get("components") or []
+        rates = {int(c["feat_info"].get("sample_rate") or 16000) for c in comps}
+        if len(rates) > 1:
+            raise E2VError(f"the early-fused feature sets were made at different sample rates "
+                           f"({sorted(rates)}); inference reads one")
+        self.parts = []
+        for c in comps:
+            ext = feature_extractor(c["feat_info"], device, None, trust_remote_code)
+            if int(ext.dim) != int(c["dim"]):
+                raise E2VError(f"feature set {c['feat_dir']}: the encoder gives {ext.dim} "
+                               f"values per frame, the set had {c['dim']}")
+            self.parts.append((ext, Pooling(c["pooling"], c["used_as_is"]),
+                               c["feat_info"].get("granularity") == "utterance"))
+        self.dim = sum(int(c["pooled_dim"]) for c in comps)
+
+    def extract(self, wavs):
+        blocks = []
+        for ext, pool, utterance in self.parts:
+            feats = [np.asarray(f, dtype=np.float32) for f in ext.extract(list(wavs))]
+            if utterance:   # as the extraction step pools them
+                feats = [f.mean(axis=-2, keepdims=True) for f in feats]
+            blocks.append([pool(f).astype(np.float32) for f in feats])
+        return [np.concatenate(row)[None, :] for row in zip(*blocks)]
 
 
 class HeadEnsemble(Predictor):
@@ -102,4 +142,4 @@ class HeadEnsemble(Predictor):
         return post, embs
 
 
-__all__ = ["HeadEnsemble", "feature_extractor"]
+__all__ = ["HeadEnsemble", "FusedExtractor", "feature_extractor"]

@@ -120,6 +120,10 @@ def pack(source: os.PathLike, out_file: os.PathLike, fold: str = "all",
     feat_info = dict(metas[0][1].feat_info or {})
     if not feat_info.get("feat_type"):
         raise E2VError(f"{metas[0][0]}: the head records no feature settings (feat_info)")
+    if feat_info["feat_type"] == "fusion" and (encoder or include_encoder):
+        raise E2VError(f"{metas[0][0]}: the heads were trained on early-fused features (several "
+                       "feature sets, each with its own encoder recorded in feat_info); "
+                       "--encoder and --include-encoder are not supported for them")
     if encoder:
         feat_info["model"] = encoder
     with tempfile.TemporaryDirectory(prefix=".pack.", dir=Path(out_file).resolve().parent) as tmp:

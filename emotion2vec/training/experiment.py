@@ -14,57 +14,101 @@ from emotion2vec.datadir import c_sort_key, read_classes, read_kv
 from emotion2vec.errors import E2VError
 from emotion2vec.fileio import atomic_write_text
 from emotion2vec.folds import make_folds, split_valid
-from emotion2vec.heads import Split, build_head, head_class, load_config
-from emotion2vec.heads.normalize import SpeakerNormalized, speaker_stats
+from emotion2vec.heads import build_head, head_class, load_config
+from emotion2vec.heads.defaults import feature_default
+from emotion2vec.heads.inputs import fold_splits
+from emotion2vec.heads.pooling import PooledInput, canonical
+from emotion2vec.heads.registry import default_valid
 from emotion2vec.labels import read_label_map
 from emotion2vec.locks import JobLock
 from emotion2vec.report import write_predictions
-from emotion2vec.training import foldstate
+from emotion2vec.training import earlyfusion, foldstate
 from emotion2vec.training.expdir import load_settings, log, read_list, write_list
-from emotion2vec.training.featureset import FeatureSet, convert_to_plain, read_feat_info
+from emotion2vec.training.featureset import FeatureSet, open_feature_dir
 from emotion2vec.training.results import classes_missing_in_training
 
 # The one home of the experiment defaults: steps/train_cv.sh and train_cv_prepare pass on only
-# what the user set.
-DEFAULTS = {"head": "e2v", "cv": "auto", "valid": "random:0.2", "seeds": 1, "seed": 42,
-            "class_weight": False, "drop_unlisted": False, "allow_speaker_overlap": False}
+# what the user set.  Left to others: the head (None: heads/defaults.py's table for the
+# features), the validation split (None: the head's `default_valid`), class weighting,
+# normalisation and pooling (None / '': the head configuration's).
+DEFAULTS = {"cv": "auto", "seeds": 1, "seed": 42, "drop_unlisted": False,
+            "allow_speaker_overlap": False}
 NORMALIZE = ("none", "global", "speaker")
+TRANSDUCTIVE = ("speaker normalisation: every speaker standardised with the statistics of its "
+                "own utterances, labels unused; test speakers' statistics come from their own "
+                "(unlabelled) test utterances: the transductive protocol")
 
 
-def prepare(data_dir, feat_dir, exp_dir, *, head: str = DEFAULTS["head"],
+def prepare(data_dir, feat_dir, exp_dir, *, head: Optional[str] = None,
             config: Optional[str] = None, cv: str = DEFAULTS["cv"],
-            valid: str = DEFAULTS["valid"], seeds: int = DEFAULTS["seeds"],
+            valid: Optional[str] = None, seeds: int = DEFAULTS["seeds"],
             seed: int = DEFAULTS["seed"], classes: Optional[str] = None,
-            label_map: Optional[str] = None, normalize: str = "",
-            class_weight: bool = DEFAULTS["class_weight"], device: str = "",
+            label_map: Optional[str] = None, normalize: str = "", pooling: str = "",
+            class_weight: Optional[bool] = None, device: str = "",
             drop_unlisted: bool = DEFAULTS["drop_unlisted"],
             allow_speaker_overlap: bool = DEFAULTS["allow_speaker_overlap"],
             command: str = "") -> Dict:
-    """Check inputs, build folds and write the experiment's settings.  Returns the settings."""
-    data, feats, exp = Path(data_dir).resolve(), Path(feat_dir).resolve(), Path(exp_dir).resolve()
-    scp = _check_inputs(data, feats, seeds)
-    cfg = _head_config(head, config, normalize, class_weight, device)
+    """Check inputs, build folds and write the experiment's settings.  Returns the settings.
+    `feat_dir`: one feature directory, or several joined by ',' (early fusion)."""
+    feats = earlyfusion.split_feat_dirs(feat_dir)
+    data, exp = Path(data_dir).resolve(), Path(exp_dir).resolve()
+    scps = [_check_inputs(data, f, seeds) for f in feats]
+    if head:
+        head_class(head)   # an unknown head fails before anything is read
+        if len(feats) > 1:
+            earlyfusion.check_head(head, feats)
     inv_path = Path(classes) if classes else data / "emotions.txt"
     labels, dropped, inventory, lmap = _read_labels(data, label_map, inv_path, drop_unlisted)
     utts = sorted(labels, key=c_sort_key)
-    fs, feats_scp, feat_info, level = _open_features(scp, feats, utts, exp, head)
+    opts = dict(normalize=normalize, pooling=pooling, class_weight=class_weight, device=device)
+    if len(feats) == 1:
+        fs, feats_scp, feat_info, level = open_feature_dir(feats[0], utts, exp / "feats_plain")
+        head, cfg, chosen = _choose_head(head, config, feat_info, level, **opts)
+        _check_level(head, level, feat_info, scps[0])
+        dim, fused = fs.dim, None
+    else:
+        head, cfg, chosen, fused = _open_fused(feats, utts, exp, head, config, opts)
+        feat_info, level, dim = fused[1], "utterance", fused[1]["dim"]
+        feats_scp = exp / earlyfusion.FUSED_DIR / "feats.scp"
+    valid = valid or default_valid(head)
     plan, speaker_note = _make_folds(data, utts, cv, valid, seed, allow_speaker_overlap)
     settings = {
-        "head": head, "config": cfg, "cv": plan.protocol, "valid": valid,
+        "head": head, "head_chosen_by": chosen, "config": cfg, "cv": plan.protocol,
+        "valid": valid, "pooling": fused[1]["pooling"] if fused else cfg.get("pooling"),
+        "normalize_note": TRANSDUCTIVE if cfg["normalize"] == "speaker" else "",
         "seed": seed, "seeds": [seed + i for i in range(seeds)], "classes": inventory,
         "classes_file": str(inv_path.resolve()), "label_map": lmap,
         "normalize": cfg["normalize"], "class_weight": bool(cfg.get("class_weight", False)),
         "drop_unlisted": drop_unlisted, "allow_speaker_overlap": allow_speaker_overlap,
-        "data_dir": str(data), "feat_dir": str(feats), "feats_scp": str(feats_scp),
-        "feat_info": feat_info, "feature_level": level, "dim": fs.dim,
+        "data_dir": str(data), "feat_dir": ",".join(map(str, feats)),
+        "feats_scp": str(feats_scp), "feat_info": feat_info, "feature_level": level, "dim": dim,
         "num_utts": len(utts), "num_dropped": len(dropped), "num_folds": len(plan.folds),
         "lists_sha256": _lists_digest(utts, labels, plan),
     }
     exp.mkdir(parents=True, exist_ok=True)
     _check_rerun(exp, settings)
+    if fused:   # after the rerun check: a refused rerun leaves the experiment's ark alone
+        earlyfusion.build(fused[0], fused[1], utts, feats_scp.parent)
     settings["command"] = command
     _write_experiment(exp, settings, plan, speaker_note, labels, dropped)
     return settings
+
+
+def _open_fused(feats: Sequence[Path], utts: Sequence[str], exp: Path, head: Optional[str],
+                config: Optional[str], opts: Dict):
+    """(head, cfg, why, (components, fused feat_info)) of an early fusion; the ark is built
+    later.  The head gets the fused vectors as they are (pooling 'mean' of one row): the
+    pooling was applied per set, and the fused feat_info records it."""
+    comps = earlyfusion.open_components(feats, utts, exp)
+    basis, gran = earlyfusion.default_basis(comps)
+    head, cfg, chosen = _choose_head(head, config, basis, gran, **opts)
+    if chosen != "--head":
+        chosen += " (early fusion: the row of the first feature set)"
+    earlyfusion.check_head(head, feats)
+    info = earlyfusion.fused_info(comps, cfg["pooling"])
+    info["pooling"] = cfg["pooling"]
+    cfg["pooling"] = "mean"
+    return head, cfg, chosen, (comps, info)
 
 
 def _check_inputs(data: Path, feats: Path, seeds: int) -> Path:
@@ -78,9 +122,21 @@ def _check_inputs(data: Path, feats: Path, seeds: int) -> Path:
     return scp
 
 
-def _head_config(head: str, config: Optional[str], normalize: str, class_weight: bool,
-                 device: str) -> Dict:
-    """The head's configuration with the command-line overrides applied."""
+def _choose_head(head: Optional[str], config: Optional[str], feat_info: Dict, level: str, *,
+                 normalize: str, pooling: str, class_weight: Optional[bool], device: str
+                 ) -> Tuple[str, Dict, str]:
+    """(head, its configuration with the overrides applied, why this head): the user's, else
+    the row of heads/defaults.py for these features (its normalize / pooling unless set)."""
+    chosen = "--head"
+    if not head:
+        row = feature_default(feat_info.get("feat_type"), feat_info.get("granularity") or level)
+        head = row.head
+        normalize = normalize or (row.normalize or "")
+        pooling = pooling or (row.pooling or "")
+        chosen = (f"the default for {feat_info.get('feat_type') or 'these'} "
+                  f"{feat_info.get('granularity') or level} features (heads/defaults.py): "
+                  f"{row.why}")
+        log(f"--head left to the toolkit: {head} ({chosen})")
     cfg = load_config(head, config)
     if normalize:
         if normalize not in NORMALIZE:
@@ -89,11 +145,22 @@ def _head_config(head: str, config: Optional[str], normalize: str, class_weight:
     cfg.setdefault("normalize", "none")
     if cfg["normalize"] not in NORMALIZE:
         raise E2VError(f"normalize '{cfg['normalize']}' not one of none, global, speaker")
-    if class_weight:
-        cfg["class_weight"] = True
+    pooled = issubclass(head_class(head), PooledInput)
+    if pooling and not pooled:
+        raise E2VError(f"--pooling {pooling}: head '{head}' works on frames and pools them "
+                       "itself; --pooling is for the utterance heads (svm, logreg, linear, mlp)")
+    if pooling:
+        cfg["pooling"] = pooling
+    if pooled:
+        try:
+            cfg["pooling"] = canonical(cfg.get("pooling", "mean"))
+        except E2VError as e:
+            raise E2VError(f"{config or head + '.yaml'}: {e}") from None
+    if class_weight is not None:
+        cfg["class_weight"] = bool(class_weight)
     if device:
         cfg["device"] = device
-    return cfg
+    return head, cfg, chosen
 
 
 def _read_labels(data: Path, label_map: Optional[str], inv_path: Path, drop_unlisted: bool
@@ -122,23 +189,11 @@ def _read_labels(data: Path, label_map: Optional[str], inv_path: Path, drop_unli
     return labels, dropped, inventory, lmap
 
 
-def _open_features(scp: Path, feats: Path, utts: Sequence[str], exp: Path, head: str):
-    """(FeatureSet, the scp training reads, feat_info, level): every labelled utterance must
-    have a readable entry; entries that are not plain float matrices are converted once."""
-    feat_info = read_feat_info(feats)
-    fs = FeatureSet(scp, utts, check_finite=False)
-    feats_scp = scp
-    if fs.needs_conversion:
-        log(f"{len(fs.needs_conversion)} feature entries are not plain float matrices: "
-            f"converting them once into {exp / 'feats_plain'}")
-        feats_scp = convert_to_plain(scp, utts, exp / "feats_plain")
-        fs = FeatureSet(feats_scp, utts, check_finite=False)
-    level = "frame" if max(fs.num_frames(u) for u in utts) > 1 else "utterance"
-    if feat_info.get("granularity") == "utterance" or level == "utterance":
-        if head_class(head).level != "utterance":
-            raise E2VError(f"head '{head}' needs frame-level features, but {scp} holds one vector "
-                           "per utterance (extract with --granularity frame)")
-    return fs, feats_scp, feat_info, level
+def _check_level(head: str, level: str, feat_info: Dict, scp: Path) -> None:
+    utt_level = level == "utterance" or feat_info.get("granularity") == "utterance"
+    if utt_level and head_class(head).level != "utterance":
+        raise E2VError(f"head '{head}' needs frame-level features, but {scp} holds one vector "
+                       "per utterance (extract with --granularity frame)")
 
 
 def _make_folds(data: Path, utts: Sequence[str], cv: str, valid: str, seed: int,
@@ -248,20 +303,12 @@ def _train_fold(exp: Path, s: Dict, k: int, fp: str, predict_batch: int) -> None
     classes = s["classes"]
     index = {c: i for i, c in enumerate(classes)}
     fs = FeatureSet(s["feats_scp"], train + valid + test)
-    get = fs.__getitem__
-    cfg = dict(s["config"])
-    input_norm = "none"
-    if cfg.get("normalize") == "speaker":
-        utt2spk = {u: v.split()[0] for u, v in read_kv(Path(s["data_dir"]) / "utt2spk").items()}
-        stats = speaker_stats(get, train + valid + test, utt2spk, fs.dim)
-        get = SpeakerNormalized(fs.__getitem__, utt2spk, stats)
-        cfg["normalize"] = "none"
-        input_norm = "speaker"
-
-    def split(us):
-        return Split(us, np.array([index[labels[u]] for u in us], dtype=np.int64), get)
-
-    tr, va = split(train), (split(valid) if valid else None)
+    utt2spk = {u: v.split()[0] for u, v in read_kv(Path(s["data_dir"]) / "utt2spk").items()}
+    parts, input_norm, cfg = fold_splits(
+        s["head"], s["config"], s.get("feat_info"), s.get("feature_level", "frame"),
+        fs.__getitem__, fs.dim, {"train": train, "valid": valid, "test": test},
+        {u: index[labels[u]] for u in train + valid + test}, utt2spk, log=log)
+    tr, va, te = parts["train"], (parts["valid"] if valid else None), parts["test"]
     missing_classes = classes_missing_in_training(train, labels, classes)
     if missing_classes:
         log(f"WARNING: {name}: no training utterance of class(es) {missing_classes} "
@@ -276,8 +323,7 @@ def _train_fold(exp: Path, s: Dict, k: int, fp: str, predict_batch: int) -> None
         head = build_head(s["head"], classes, fs.dim, cfg, s.get("feat_info"))
         head.input_normalization = input_norm
         info = head.fit(tr, va, seed=sd, log=log)
-        post = np.concatenate([head.predict_proba([get(u) for u in test[i:i + predict_batch]])
-                               for i in range(0, len(test), predict_batch)])
+        post = head.predict_split(te, batch=predict_batch)
         hyp = post.argmax(axis=1)
         sdir.mkdir(parents=True, exist_ok=True)
         head.save(sdir)

@@ -16,13 +16,14 @@ import re
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Sequence
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from emotion2vec.datadir import read_kv
 from emotion2vec.errors import E2VError
 from emotion2vec.fileio import atomic_write_text
+from emotion2vec.training.expdir import log
 
 _HEADER = 15  # "\0B" "FM " "\4" int32 rows "\4" int32 cols
 
@@ -187,33 +188,46 @@ class FeatureSet:
         return d
 
 
-def convert_to_plain(scp, utts: Sequence[str], out_dir) -> Path:
-    """Write the `utts` of `scp` as plain float matrices into `out_dir/feats.{ark,scp}`.
+def open_feature_dir(feat_dir, utts: Sequence[str], plain_dir):
+    """(FeatureSet, the scp training reads, feat_info, level) of a feature directory: every
+    utterance of `utts` must have a readable entry; entries that are not plain float matrices
+    are converted once into `plain_dir`.  level: 'utterance' when every entry is one row."""
+    feat_dir, plain_dir = Path(feat_dir), Path(plain_dir)
+    scp = feat_dir / "feats.scp"
+    feat_info = read_feat_info(feat_dir)
+    fs = FeatureSet(scp, utts, check_finite=False)
+    if fs.needs_conversion:
+        log(f"{len(fs.needs_conversion)} feature entries of {scp} are not plain float matrices: "
+            f"converting them once into {plain_dir}")
+        scp = convert_to_plain(scp, utts, plain_dir)
+        fs = FeatureSet(scp, utts, check_finite=False)
+    level = "frame" if max(fs.num_frames(u) for u in utts) > 1 else "utterance"
+    return fs, scp, feat_info, level
 
-    Uses kaldi_native_io's readers (which understand compressed, double and text matrices).
-    Written atomically: the scp appears only when the ark is complete.
-    """
+
+def scp_arks(scp) -> List[str]:
+    """The ark files the entries of a feats.scp point at (sorted, distinct)."""
+    text = Path(scp).read_text(encoding="utf-8", errors="replace")
+    return sorted({line.split(maxsplit=1)[1].rsplit(":", 1)[0]
+                   for line in text.splitlines() if len(line.split(maxsplit=1)) == 2})
+
+
+def write_plain(out_dir, items: Iterable[Tuple[str, np.ndarray]]) -> Path:
+    """Write (utterance, [T, D] matrix) items as plain float matrices into
+    `out_dir/feats.{ark,scp}`.  The ark is written under a temporary name first: the scp
+    appears (or changes) only when the ark is complete."""
     import kaldi_native_io as kio
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ark, scp_out = out_dir / "feats.ark", out_dir / "feats.scp"
     tmp_ark, tmp_scp = out_dir / ".feats.ark.tmp", out_dir / ".feats.scp.tmp"
-    table = read_kv(scp, check_sorted=False, ncols=1)
     writer = kio.FloatMatrixWriter(f"ark,scp:{tmp_ark},{tmp_scp}")
-    reader = kio.RandomAccessFloatMatrixReader(f"scp:{scp}")
     try:
-        for u in utts:
-            try:
-                m = np.array(reader[u], dtype=np.float32)  # copy while the reader is alive
-            except Exception as e:  # noqa: BLE001 - kaldi_native_io raises plain RuntimeErrors
-                raise E2VError(f"{scp}: utterance '{u}': cannot read '{table[u]}' ({e})") from None
-            if m.ndim != 2 or m.size == 0:
-                raise E2VError(f"{scp}: utterance '{u}': empty or malformed matrix")
-            writer.write(u, m)
+        for u, m in items:
+            writer.write(u, np.ascontiguousarray(m, dtype=np.float32))
     finally:
         writer.close()
-        reader.close()
     # The writer recorded the temporary ark name; point the scp at the final one.
     lines = open(tmp_scp, encoding="utf-8").read().replace(str(tmp_ark), str(ark.resolve()))
     os.replace(tmp_ark, ark)
@@ -222,4 +236,30 @@ def convert_to_plain(scp, utts: Sequence[str], out_dir) -> Path:
     return scp_out
 
 
-__all__ = ["FeatureSet", "Entry", "convert_to_plain", "read_feat_info"]
+def convert_to_plain(scp, utts: Sequence[str], out_dir) -> Path:
+    """Write the `utts` of `scp` as plain float matrices into `out_dir/feats.{ark,scp}`
+    (write_plain), read with kaldi_native_io (it understands compressed, double and text
+    matrices)."""
+    import kaldi_native_io as kio
+
+    table = read_kv(scp, check_sorted=False, ncols=1)
+    reader = kio.RandomAccessFloatMatrixReader(f"scp:{scp}")
+
+    def matrices():
+        for u in utts:
+            try:
+                m = np.array(reader[u], dtype=np.float32)  # copy while the reader is alive
+            except Exception as e:  # noqa: BLE001 - kaldi_native_io raises plain RuntimeErrors
+                raise E2VError(f"{scp}: utterance '{u}': cannot read '{table[u]}' ({e})") from None
+            if m.ndim != 2 or m.size == 0:
+                raise E2VError(f"{scp}: utterance '{u}': empty or malformed matrix")
+            yield u, m
+
+    try:
+        return write_plain(out_dir, matrices())
+    finally:
+        reader.close()
+
+
+__all__ = ["FeatureSet", "Entry", "convert_to_plain", "write_plain", "open_feature_dir",
+           "scp_arks", "read_feat_info"]

@@ -2,10 +2,12 @@
 
 A fold's `.done` (and each seed's) records the fingerprint of what training read: the
 experiment's label and fold lists, the bytes of the feature scp and the size and time of every
-archive it points at, and the speakers (speaker normalisation reads them).  A rerun skips a fold
-only when that fingerprint is unchanged; features re-extracted from a replaced wav, a rewritten
-archive or another utt2spk retrain the fold.  While a fold trains, its job holds
-`fold<k>/.lock` (see emotion2vec.locks): a leftover job of an earlier run makes a new one wait.
+archive it points at, and the speakers (speaker normalisation reads them); with early fusion
+also the fingerprint of the feature sets the fused ark was made from (training/earlyfusion.py).
+A rerun skips a fold only when that fingerprint is unchanged; features re-extracted from a
+replaced wav, a rewritten archive or another utt2spk retrain the fold.  While a fold trains,
+its job holds `fold<k>/.lock` (see emotion2vec.locks): a leftover job of an earlier run makes
+a new one wait.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ import shutil
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
+from emotion2vec.datadir import read_kv
 from emotion2vec.errors import E2VError
 from emotion2vec.fileio import atomic_write_text
 from emotion2vec.fingerprint import update_with_files
+from emotion2vec.training import earlyfusion
+from emotion2vec.training.featureset import scp_arks
 
 DONE = ".done"
 
@@ -29,13 +34,15 @@ def inputs_fingerprint(exp: Path, settings: Dict) -> str:
     scp = Path(settings["feats_scp"])
     if not scp.is_file():
         raise E2VError(f"{scp}: no such file (the experiment's features are gone)")
-    data = scp.read_bytes()
-    h.update(data)
-    arks = {line.split(maxsplit=1)[1].rsplit(":", 1)[0]
-            for line in data.decode("utf-8", "replace").splitlines() if line.strip()}
-    update_with_files(h, sorted(arks))
+    h.update(scp.read_bytes())
+    update_with_files(h, scp_arks(scp))
     for name in ("utt2label",):
         h.update((exp / name).read_bytes())
+    # Early fusion: the fused ark's record of its feature sets, checked against them as they
+    # are now (a set re-extracted since the last prepare is refused, not trained on stale data).
+    fused = earlyfusion.current_fingerprint(exp, settings, list(read_kv(exp / "utt2label")))
+    if fused:
+        h.update(fused.encode())
     spk = Path(settings["data_dir"]) / "utt2spk"
     if spk.is_file():
         h.update(spk.read_bytes())

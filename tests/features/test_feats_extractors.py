@@ -19,7 +19,7 @@ def noise(n, seed=0):
 
 
 def test_registry_lists_every_type_and_rejects_unknown():
-    assert set(EXTRACTORS) == {"emotion2vec", "hf", "fbank", "logspec", "logmel"}
+    assert set(EXTRACTORS) == {"emotion2vec", "hf", "fbank", "logspec", "logmel", "opensmile"}
     with pytest.raises(E2VError, match="unknown feature type 'mfcc'"):
         make_extractor("mfcc")
 

@@ -46,7 +46,7 @@ def test_outputs_and_results_json(svm_exp):
     assert [s["seed"] for s in res["seeds"]] == [42, 43]
     assert res["ua_ci95"][0] <= res["pooled"]["ua"] <= res["ua_ci95"][1]
     assert res["num_missing"] == 0 and res["num_utts"] == 72
-    assert res["settings"]["head"] == "svm" and res["settings"]["valid"] == "random:0.2"
+    assert res["settings"]["head"] == "svm" and res["settings"]["valid"] == "none"  # svm: inner CV
     for name in ("predictions", "predictions.seed43", "summary.md", "confusion.txt",
                  "confusion.png", "cmd"):
         assert (exp / name).is_file(), name

@@ -30,9 +30,11 @@ Stages (--stage N --stop-stage M):
 stage=0                 # first stage to run
 stop_stage=3            # last stage to run (4 and 5 are optional)
 nj=4                    # parallel jobs (features, inference)
-feat_type=emotion2vec   # emotion2vec | hf | fbank | logspec | logmel
+feat_type=emotion2vec   # emotion2vec | hf | fbank | logspec | logmel | opensmile
 model=                  # emotion2vec / hf model: name, dir or .pt ('' = emotion2vec_base)
 layer=last              # last | N | all
+opensmile_set=          # opensmile: eGeMAPSv02 | GeMAPSv01b | ComParE_2016 | emobase ('' = steps/extract_feats.sh's default)
+opensmile_level=        # opensmile: functionals | lld ('' = steps/extract_feats.sh's default)
 device=cpu              # cpu | cuda
 head=e2v                # downstream head (the list: steps/train_cv.sh --help)
 head_config=            # YAML of head/trainer settings (steps/train_cv.sh --config)
@@ -67,6 +69,8 @@ labelled() { [ -f "$data/utt2emo" ]; }
 
 feat_opts=(--feat-type "$feat_type" --layer "$layer")
 [ -z "$model" ] || feat_opts+=(--model "$model")
+[ -z "$opensmile_set" ] || feat_opts+=(--opensmile-set "$opensmile_set")
+[ -z "$opensmile_level" ] || feat_opts+=(--opensmile-level "$opensmile_level")
 feat_tag=$(python -m emotion2vec.bin.feat_dir tag "${feat_opts[@]}")
 feats=feats/$(basename "$feats_data")_$feat_tag
 exp_of() {  # the experiment dir of a data dir
