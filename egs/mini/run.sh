@@ -8,4 +8,4 @@
 #       ./run.sh --feat-type emotion2vec --model /path/to/emotion2vec_base.pt
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"   # the recipe directory, wherever it is called from
-exec ./ser.sh --nj 2 --feat-type fbank --head-config conf/head.yaml "$@"
+exec ./ser.sh --nj 2 --feat-type fbank --head e2v --head-config conf/head.yaml "$@"

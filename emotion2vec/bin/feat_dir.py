@@ -4,6 +4,9 @@
           print the feature tag recipes name feat dirs and experiments with
           (`fbank`, `emotion2vec_emotion2vec_base`, `hf_hubert-base-ls960_l9`,
           `opensmile_ComParE_2016`, `opensmile_eGeMAPSv02_lld`: defaults resolved)
+    head  [feature options]
+          print the head steps/train_cv.sh picks for these features when --head is left
+          (heads/defaults.py), for recipe naming
     init  [feature options] [--sdata DIR --nj N] <feat-dir>
           record the options (refuse a feat dir made with other options); print the feature
           type (defaults resolved) on one line, then the numbers of the jobs that still have
@@ -34,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="action", required=True)
     add_feature_options(sub.add_parser("tag"))
+    add_feature_options(sub.add_parser("head"))
     pi = sub.add_parser("init")
     add_feature_options(pi)
     pi.add_argument("--sdata", help="the split data dir (<sdata>/1..N)")
@@ -59,6 +63,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     options = options_from_args(args)
     if args.action == "tag":
         print(featdir.feature_tag(options))
+        return 0
+    if args.action == "head":
+        from emotion2vec.heads.defaults import feature_default
+
+        print(feature_default(options["feat_type"], options["granularity"]).head)
         return 0
     if args.action == "init":
         todo = featdir.init_feat_dir(args.feat_dir, options, args.sdata, args.nj)

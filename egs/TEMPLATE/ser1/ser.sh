@@ -36,7 +36,7 @@ layer=last              # last | N | all
 opensmile_set=          # opensmile: eGeMAPSv02 | GeMAPSv01b | ComParE_2016 | emobase ('' = steps/extract_feats.sh's default)
 opensmile_level=        # opensmile: functionals | lld ('' = steps/extract_feats.sh's default)
 device=cpu              # cpu | cuda
-head=e2v                # downstream head (the list: steps/train_cv.sh --help)
+head=                   # downstream head (the list: steps/train_cv.sh --help; '' = the default for the features: docs/training.md)
 head_config=            # YAML of head/trainer settings (steps/train_cv.sh --config)
 cv=auto                 # fold protocol (steps/train_cv.sh --cv)
 valid=                  # validation inside each training fold ('' = steps/train_cv.sh's default)
@@ -73,6 +73,11 @@ feat_opts=(--feat-type "$feat_type" --layer "$layer")
 [ -z "$opensmile_level" ] || feat_opts+=(--opensmile-level "$opensmile_level")
 feat_tag=$(python -m emotion2vec.bin.feat_dir tag "${feat_opts[@]}")
 feats=feats/$(basename "$feats_data")_$feat_tag
+# '' leaves the head (and its normalisation and pooling) to steps/train_cv.sh's table for these
+# features; the experiment is named after the head that table picks.
+head_opt=()
+if [ -n "$head" ]; then head_opt=(--head "$head")
+else head=$(python -m emotion2vec.bin.feat_dir head "${feat_opts[@]}"); fi
 exp_of() {  # the experiment dir of a data dir
   local e
   e=exp/$(basename "$1")_${feat_tag}_${head}_${cv//[:\/]/-}
@@ -105,7 +110,7 @@ fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   if labelled; then
-    opts=(--cmd "$train_cmd" --head "$head" --cv "$cv")
+    opts=(--cmd "$train_cmd" ${head_opt[@]+"${head_opt[@]}"} --cv "$cv")
     [ -z "$valid" ] || opts+=(--valid "$valid")
     [ -z "$seeds" ] || opts+=(--seeds "$seeds")
     [ -z "$head_config" ] || opts+=(--config "$head_config")
