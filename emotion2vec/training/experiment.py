@@ -192,8 +192,11 @@ def _read_labels(data: Path, label_map: Optional[str], inv_path: Path, drop_unli
 def _check_level(head: str, level: str, feat_info: Dict, scp: Path) -> None:
     utt_level = level == "utterance" or feat_info.get("granularity") == "utterance"
     if utt_level and head_class(head).level != "utterance":
+        # openSMILE functionals exist only per utterance: its frames are the LLDs.
+        how = ("--opensmile-level lld" if feat_info.get("feat_type") == "opensmile"
+               else "--granularity frame")
         raise E2VError(f"head '{head}' needs frame-level features, but {scp} holds one vector "
-                       "per utterance (extract with --granularity frame)")
+                       f"per utterance (extract with {how})")
 
 
 def _make_folds(data: Path, utts: Sequence[str], cv: str, valid: str, seed: int,

@@ -77,7 +77,7 @@ def test_frame_heads_refuse_functionals(data_copy, tmp_path):
     r = subprocess.run([sys.executable, "-m", "emotion2vec.bin.train_cv_prepare", "--head", "e2v",
                         data, tmp_path / "feats", tmp_path / "exp"], capture_output=True, text=True)
     assert r.returncode == 1 and "head 'e2v' needs frame-level features" in r.stderr
-
+    assert "--opensmile-level lld" in r.stderr, r.stderr
 
 def test_killed_job_is_redone_and_done_jobs_skipped(corpus, data_copy, tmp_path):
     data, feats, flag = data_copy("file"), tmp_path / "feats", tmp_path / "flag"
