@@ -79,6 +79,7 @@ def test_frame_heads_refuse_functionals(data_copy, tmp_path):
     assert r.returncode == 1 and "head 'e2v' needs frame-level features" in r.stderr
     assert "--opensmile-level lld" in r.stderr, r.stderr
 
+
 def test_killed_job_is_redone_and_done_jobs_skipped(corpus, data_copy, tmp_path):
     data, feats, flag = data_copy("file"), tmp_path / "feats", tmp_path / "flag"
     wav = Path((data / "wav.scp").read_text().split("spk2-u02 ")[1].split("\n")[0])
