@@ -74,7 +74,8 @@ def _embed_emotion2vec(spec: str, dest: Path) -> Dict:
     import yaml
     from safetensors.torch import save_file
 
-    from emotion2vec.models.checkpoint import read_checkpoint, resolve_spec  # lazy: torch
+    from emotion2vec.models.checkpoint import read_checkpoint  # lazy: torch
+    from emotion2vec.models.released import resolve_spec
 
     weights = resolve_spec(spec)
     sd, config, labels, fmt = read_checkpoint(weights)

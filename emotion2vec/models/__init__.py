@@ -6,7 +6,8 @@
     post = m.classify([wav])                          # [B, 9], labels in m.labels
 """
 
-from emotion2vec.models.checkpoint import DEFAULT_LABELS, RELEASED, cache_dir
+from emotion2vec.models.checkpoint import DEFAULT_LABELS
+from emotion2vec.models.released import RELEASED, cache_dir
 from emotion2vec.models.encoder import Emotion2vec, EncoderConfig
 from emotion2vec.models.model import Emotion2vecModel, load_model
 

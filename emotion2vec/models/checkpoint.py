@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import ast
 import collections
-import os
 import re
 import zipfile
 from pathlib import Path
@@ -380,66 +379,8 @@ def load_weights(model: torch.nn.Module, sd: Dict[str, torch.Tensor], source: st
 
 
 # ---------------------------------------------------------------------------------------------
-# Names, directories, hub
+# Files beside the weights
 # ---------------------------------------------------------------------------------------------
-
-RELEASED = {
-    # name: (Hugging Face repo, weights file in it)
-    "emotion2vec_base": ("emotion2vec/emotion2vec_base", "emotion2vec_base.pt"),
-    "emotion2vec_plus_seed": ("emotion2vec/emotion2vec_plus_seed", "model.pt"),
-    "emotion2vec_plus_base": ("emotion2vec/emotion2vec_plus_base", "model.pt"),
-    "emotion2vec_plus_large": ("emotion2vec/emotion2vec_plus_large", "model.pt"),
-}
-CACHE_ENV = "EMOTION2VEC_CACHE"
-
-
-def cache_dir() -> Path:
-    """Root of the local model cache: $EMOTION2VEC_CACHE, else ~/.cache/emotion2vec."""
-    env = os.environ.get(CACHE_ENV)
-    return Path(env) if env else Path.home() / ".cache" / "emotion2vec"
-
-
-def _download(name: str, target: Path) -> None:
-    repo, weights = RELEASED[name]
-    hint = (f"put {weights} (and config.yaml, tokens.txt for the plus models) from "
-            f"https://huggingface.co/{repo} into {target}/ (or set {CACHE_ENV})")
-    try:
-        from huggingface_hub import snapshot_download
-    except ImportError:
-        raise E2VError(f"model {name} is not in the local cache and huggingface_hub is not "
-                       f"installed (pip install huggingface_hub); or {hint}") from None
-    try:
-        snapshot_download(repo_id=repo, local_dir=str(target),
-                          allow_patterns=[weights, "config.yaml", "tokens.txt"])
-    except Exception as exc:  # noqa: BLE001 - offline, no such repo, ...
-        raise E2VError(f"model {name} is not in the local cache and could not be downloaded "
-                       f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
-                       f"{hint}") from None
-    if not (target / weights).is_file():
-        raise E2VError(f"download of {name} did not produce {weights}; {hint}")
-
-
-def resolve_spec(spec) -> Path:
-    """A released name, a directory or a file -> the weights file to load."""
-    s = str(spec)
-    if s in RELEASED:
-        d = cache_dir() / s
-        if not (d / RELEASED[s][1]).is_file():
-            _download(s, d)
-        return d / RELEASED[s][1]
-    p = Path(s).expanduser()
-    if p.is_dir():
-        for name in ("model.pt", "emotion2vec_base.pt", "model.safetensors"):
-            if (p / name).is_file():
-                return p / name
-        pts = sorted(p.glob("*.pt"))
-        if len(pts) == 1:
-            return pts[0]
-        raise E2VError(f"model directory {p} holds no model.pt (nor exactly one *.pt file)")
-    if p.is_file():
-        return p
-    raise E2VError(f"model {s!r} is neither a released name ({', '.join(RELEASED)}), "
-                   "a directory nor a checkpoint file")
 
 
 def read_labels(path: Path) -> List[str]:

@@ -15,8 +15,9 @@ from torch.ao.quantization import quantize_dynamic
 from emotion2vec.errors import E2VError
 from emotion2vec.memory import keep_freed_memory
 from emotion2vec.models import chunking
-from emotion2vec.models.checkpoint import load_weights, read_checkpoint, resolve_spec
+from emotion2vec.models.checkpoint import load_weights, read_checkpoint
 from emotion2vec.models.encoder import Emotion2vec, EncoderConfig
+from emotion2vec.models.released import resolve_spec
 
 Layer = Union[None, int, str]
 PRECISIONS = ("fp32", "int8", "fp16", "bf16")
@@ -233,12 +234,15 @@ def _no_tf32():
 
 
 def load_model(spec: Union[str, Path], device: Union[str, torch.device] = "cpu",
-               precision: str = "fp32", num_threads: Optional[int] = None) -> Emotion2vecModel:
+               precision: str = "fp32", num_threads: Optional[int] = None,
+               hub: Optional[str] = None) -> Emotion2vecModel:
     """Load an emotion2vec model.
 
-    spec: ``emotion2vec_base`` | ``emotion2vec_plus_seed`` | ``emotion2vec_plus_base`` |
-    ``emotion2vec_plus_large`` (local cache ``$EMOTION2VEC_CACHE`` or ``~/.cache/emotion2vec``,
-    downloaded with huggingface_hub when missing and online), a directory (``model.pt`` +
+    spec: a released id (``emotion2vec_base``, ``emotion2vec_base_finetuned``,
+    ``emotion2vec_plus_seed`` | ``_base`` | ``_large``, optionally ``iic/`` or ``emotion2vec/``
+    and ``@<revision>``: models/released.py; local cache ``$EMOTION2VEC_CACHE`` or
+    ``~/.cache/emotion2vec``, downloaded from ``hub`` hf | ms when missing and online), a
+    directory (``model.pt`` +
     ``config.yaml`` + ``tokens.txt``) or a checkpoint file (fairseq, plus or plain state dict).
     precision: fp32 | int8 (CPU, dynamic quantisation) | fp16 | bf16 (CUDA autocast).
     On CPU this also sets glibc's malloc to keep freed memory for reuse, process-wide
@@ -258,7 +262,7 @@ def load_model(spec: Union[str, Path], device: Union[str, torch.device] = "cpu",
         torch.set_num_threads(int(num_threads))
     if dev.type == "cpu":
         keep_freed_memory()  # ~6 % faster on CPU; process-wide, see emotion2vec.memory
-    weights = resolve_spec(spec)
+    weights = resolve_spec(spec, hub)
     sd, cfg, labels, _fmt = read_checkpoint(weights)
     with torch.device("meta"):  # no random initialisation of weights about to be replaced
         net = Emotion2vec(cfg)

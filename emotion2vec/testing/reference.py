@@ -90,17 +90,18 @@ def build_reference(num_classes=0, seed=0, **sizes):
     return ref, {k: v.detach().clone() for k, v in ref.state_dict().items()}
 
 
-def save_as_plus_model(sd, directory):
+def save_as_plus_model(sd, directory, **sizes):
     """Write ``sd`` (released key names, e.g. ``build_reference``'s) as an emotion2vec+ model
-    directory (model.pt with the ``d2v_model.`` prefix and an optimizer state, config.yaml), for
-    ``load_model`` to load as a user loads a released model. Returns the directory."""
+    directory (model.pt with the ``d2v_model.`` prefix and an optimizer state, config.yaml with
+    the ``sizes`` given to ``build_reference``), for ``load_model`` to load as a user loads a
+    released model. Returns the directory."""
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     model = {("d2v_model." + k if not k.startswith("proj.") else k): v
              for k, v in sd.items() if ".decoder." not in k}
     torch.save({"model": model, "optimizer": {"state": {}, "param_groups": []}}, d / "model.pt")
     (d / "config.yaml").write_text(yaml.safe_dump({"model": "Emotion2vec",
-                                                   "model_conf": funasr_conf()}))
+                                                   "model_conf": funasr_conf(**sizes)}))
     return d
 
 
